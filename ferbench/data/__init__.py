@@ -1,0 +1,1 @@
+"""Datasets: the FaceSet container, protocols, caching, transforms and the loaders."""

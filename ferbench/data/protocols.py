@@ -1,0 +1,114 @@
+"""Train/val/test splits: official, holdout, kfold by subject, leave-one-subject-out.
+
+Every split is subject-disjoint (asserted) and carries a manifest hash of its samples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
+
+from ..errors import UserError
+from .faceset import FaceSet
+
+PROTOCOLS = ("official", "holdout", "kfold", "loso")
+
+
+@dataclass(frozen=True)
+class Split:
+    protocol: str
+    fold: int | None
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    manifest: str  # sha256 of the sorted (part, key, label) lines
+
+
+def manifest_hash(faceset: FaceSet, parts: dict[str, np.ndarray]) -> str:
+    """A hash of which sample (key and label) lies in which part."""
+    labels = faceset.labels.numpy()
+    lines = sorted(f"{part}\t{faceset.keys[i]}\t{labels[i]}"
+                   for part, idx in parts.items() for i in idx)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def _check_disjoint(faceset: FaceSet, parts: dict[str, np.ndarray]) -> None:
+    seen: dict[str, str] = {}
+    for part, idx in parts.items():
+        for subject in set(faceset.subjects[idx]):
+            if subject in seen and seen[subject] != part:
+                raise AssertionError(f"subject {subject} is in both {seen[subject]} and {part}")
+            seen[subject] = part
+
+
+def _group_holdout(faceset: FaceSet, pool: np.ndarray, fraction: float, seed: int):
+    """Split `pool` into (rest, held) with about `fraction` of its subjects held out,
+    stratified by label when every class has enough subjects."""
+    labels = faceset.labels.numpy()[pool]
+    groups = faceset.subjects[pool]
+    n_groups = len(set(groups))
+    if n_groups < 2:
+        raise UserError(f"dataset {faceset.info.name}: a subject-independent split needs "
+                        f"at least 2 subjects, found {n_groups}")
+    k = int(round(1 / fraction)) if fraction > 0 else 0
+    if 2 <= k <= n_groups and np.bincount(labels).min(initial=k) >= k:
+        try:
+            rest, held = next(StratifiedGroupKFold(k, shuffle=True, random_state=seed)
+                              .split(pool, labels, groups))
+            if len(held):
+                return pool[rest], pool[held]
+        except ValueError:
+            pass
+    rest, held = next(GroupShuffleSplit(1, test_size=fraction, random_state=seed)
+                      .split(pool, labels, groups))
+    return pool[rest], pool[held]
+
+
+def _split(faceset: FaceSet, protocol: str, fold, train, val, test) -> Split:
+    parts = {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
+    _check_disjoint(faceset, parts)
+    return Split(protocol, fold, parts["train"], parts["val"], parts["test"],
+                 manifest_hash(faceset, parts))
+
+
+def build_splits(faceset: FaceSet, protocol: str, *, k: int = 10, seed: int = 0,
+                 val_fraction: float = 0.1, test_fraction: float = 0.2) -> list[Split]:
+    """All splits of `protocol`; kfold gives k, loso one per subject, the others one.
+    Validation comes from the dataset's own val part or from training subjects."""
+    if protocol not in PROTOCOLS:
+        raise UserError(f"--protocol: expected one of {', '.join(PROTOCOLS)}, got '{protocol}'")
+    everything = np.arange(len(faceset))
+    if protocol == "official":
+        if faceset.official_split is None:
+            raise UserError(f"dataset {faceset.info.name} defines no official split; "
+                            "use --protocol holdout, kfold or loso")
+        parts = {p: np.flatnonzero(faceset.official_split == p) for p in ("train", "val", "test")}
+        if not len(parts["test"]):
+            raise UserError(f"dataset {faceset.info.name}: its official split has no test part")
+        train, val = parts["train"], parts["val"]
+        if not len(val):
+            train, val = _group_holdout(faceset, train, val_fraction, seed)
+        return [_split(faceset, protocol, None, train, val, parts["test"])]
+    if protocol == "holdout":
+        pool, test = _group_holdout(faceset, everything, test_fraction, seed)
+        train, val = _group_holdout(faceset, pool, val_fraction / (1 - test_fraction), seed + 1)
+        return [_split(faceset, protocol, None, train, val, test)]
+    labels, groups = faceset.labels.numpy(), faceset.subjects
+    if protocol == "loso":
+        folds = [(np.flatnonzero(groups != s), np.flatnonzero(groups == s))
+                 for s in sorted(set(groups))]
+    else:
+        n_groups = len(set(groups))
+        if not 2 <= k <= n_groups:
+            raise UserError(f"--k: expected 2 to {n_groups} folds for "
+                            f"{faceset.info.name} ({n_groups} subjects), got {k}")
+        folds = list(StratifiedGroupKFold(k, shuffle=True, random_state=seed)
+                     .split(everything, labels, groups))
+    out = []
+    for i, (pool, test) in enumerate(folds):
+        train, val = _group_holdout(faceset, pool, val_fraction, seed + i)
+        out.append(_split(faceset, protocol, i, train, val, test))
+    return out

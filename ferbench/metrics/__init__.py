@@ -1,0 +1,1 @@
+"""Metrics: classification (torchmetrics) and efficiency (timing, parameters, FLOPs)."""

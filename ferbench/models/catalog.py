@@ -1,0 +1,31 @@
+"""The built-in model specs (lazy: timm and torch load only when a model is built)."""
+
+from ..specs import ModelSpec
+
+CNN_DEFAULTS = {
+    "optimizer": "adamw", "lr": 1e-3, "weight_decay": 5e-4, "schedule": "cosine",
+    "loss": "cross_entropy", "batch_size": 64, "epochs": 15,
+    "augment": {"hflip": True, "shift": 0.1, "rotate": 10.0, "zoom": 0.1},
+    "normalize": "dataset",
+}
+
+
+def _timm(name: str, summary: str) -> ModelSpec:
+    return ModelSpec(name=name, build=f"ferbench.models.timm_models:{name.replace('-', '_')}",
+                     summary=summary, defaults=dict(CNN_DEFAULTS))
+
+
+MODELS = [
+    *[_timm(f"vgg{d}", f"VGG-{d} with batch norm (timm vgg{d}_bn), from scratch")
+      for d in (11, 13, 16, 19)],
+    *[_timm(f"resnet{d}", f"ResNet-{d} (timm resnet{d}), from scratch") for d in (18, 34, 50)],
+    ModelSpec(name="tiny-cnn", build="ferbench.models.tiny_cnn:build",
+              summary="Three-layer CNN (~30k parameters) for tests and smoke runs",
+              defaults={**CNN_DEFAULTS, "epochs": 3}),
+    ModelSpec(name="hog-svm-linear", build="ferbench.models.classic:hog_svm_linear",
+              summary="HOG features + linear SVM (scikit-learn), C chosen on validation"),
+    ModelSpec(name="hog-svm-rbf", build="ferbench.models.classic:hog_svm_rbf",
+              summary="HOG features + RBF SVM (scikit-learn), C chosen on validation"),
+    ModelSpec(name="logreg-pixels", build="ferbench.models.classic:logreg_pixels",
+              summary="Logistic regression on standardised raw pixels (scikit-learn)"),
+]
