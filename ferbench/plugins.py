@@ -108,7 +108,7 @@ def load_registry(only: str | None = None, extra: list | None = None) -> Registr
         try:
             pm.register(ep.load(), name=ep.name)
             infos.append(PluginInfo(ep.name, dist, version))
-        except Exception as exc:  # a broken plugin must not take the others down
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the rest
             infos.append(PluginInfo(ep.name, dist, version, f"{type(exc).__name__}: {exc}"))
     for i, obj in enumerate(extra or []):
         name = getattr(obj, "__name__", f"extra-{i}")

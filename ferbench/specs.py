@@ -6,8 +6,9 @@ Nothing here imports torch, so listing plugins stays fast.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 TASKS = ("expression", "au", "transfer")
 

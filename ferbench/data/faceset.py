@@ -43,7 +43,7 @@ class FaceSet:
     def __len__(self) -> int:
         return len(self.images)
 
-    def subset(self, index) -> "FaceSet":
+    def subset(self, index) -> FaceSet:
         """The samples at `index` (array of ints or booleans), sharing `info`."""
         idx = np.asarray(index)
         if idx.dtype == bool:
@@ -64,4 +64,4 @@ class FaceSet:
 
     def class_counts(self) -> dict[str, int]:
         counts = torch.bincount(self.labels, minlength=self.info.num_classes).tolist()
-        return dict(zip(self.info.class_names, counts))
+        return dict(zip(self.info.class_names, counts, strict=True))

@@ -53,7 +53,7 @@ def _group_holdout(faceset: FaceSet, pool: np.ndarray, fraction: float, seed: in
     if n_groups < 2:
         raise UserError(f"dataset {faceset.info.name}: a subject-independent split needs "
                         f"at least 2 subjects, found {n_groups}")
-    k = int(round(1 / fraction)) if fraction > 0 else 0
+    k = round(1 / fraction) if fraction > 0 else 0
     if 2 <= k <= n_groups and np.bincount(labels).min(initial=k) >= k:
         try:
             rest, held = next(StratifiedGroupKFold(k, shuffle=True, random_state=seed)
@@ -112,3 +112,10 @@ def build_splits(faceset: FaceSet, protocol: str, *, k: int = 10, seed: int = 0,
         train, val = _group_holdout(faceset, pool, val_fraction, seed + i)
         out.append(_split(faceset, protocol, i, train, val, test))
     return out
+
+
+def cross_split(faceset: FaceSet, pool: np.ndarray, test: np.ndarray, *, seed: int = 0,
+                val_fraction: float = 0.1) -> Split:
+    """Train/val by subject inside `pool` (dataset A), test on `test` (dataset B)."""
+    train, val = _group_holdout(faceset, pool, val_fraction, seed)
+    return _split(faceset, "cross", None, train, val, test)

@@ -67,7 +67,7 @@ def per_class_auc(scores, targets, num_classes) -> list[float | None]:
         warnings.simplefilter("ignore", UserWarning)
         aucs = multiclass_auroc(_probabilities(scores), targets, num_classes, average="none")
     present = _present(targets, num_classes)
-    return [a if p else None for a, p in zip(aucs.tolist(), present.tolist())]
+    return [a if p else None for a, p in zip(aucs.tolist(), present.tolist(), strict=True)]
 
 
 def macro_auc(scores, targets, num_classes) -> float | None:

@@ -1,0 +1,253 @@
+"""`ferbench`: a thin argparse front end. Listing, runs and the leaderboard never import
+torch; user mistakes print one line and exit with status 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .errors import UserError
+
+DEFAULT_DB = "runs/ferbench.db"
+KINDS = ("datasets", "models", "metrics")
+
+
+def _registry(args):
+    from .plugins import get_registry, load_registry, set_registry
+    if getattr(args, "plugins", None) is not None:
+        set_registry(load_registry(only=args.plugins))
+    return get_registry()
+
+
+def _store(args):
+    from .results.store import RunStore
+    return RunStore(Path(args.db or os.environ.get("FERBENCH_DB") or DEFAULT_DB))
+
+
+def cmd_list(args) -> int:
+    from tabulate import tabulate
+    specs = _registry(args).find(args.kind, args.pattern)
+    rows = []
+    for s in specs:
+        row = [s.name, ",".join(s.tasks), s.plugin, s.summary]
+        if args.kind == "models":
+            row.insert(3, ", ".join(f"{r.dataset} {100 * r.value:.2f}" for r in s.reported
+                                    if r.metric == "accuracy") or "")
+        rows.append(row)
+    headers = ["name", "tasks", "plugin", "summary"]
+    if args.kind == "models":
+        headers.insert(3, "reported acc.")
+    print(tabulate(rows, headers=headers) if rows else f"no {args.kind} match {args.pattern!r}")
+    return 0
+
+
+def cmd_plugins(args) -> int:
+    from tabulate import tabulate
+    registry = _registry(args)
+    rows = []
+    for p in registry.plugins:
+        counts = "" if p.error else " ".join(
+            f"{len([s for s in registry.specs(k).values() if s.plugin == p.dist])} {k}"
+            for k in KINDS)
+        rows.append([p.name, p.dist, p.version, "broken: " + p.error if p.error else "ok",
+                     counts])
+    print(tabulate(rows, headers=["entry point", "distribution", "version", "status",
+                                  "provides"]))
+    return 0
+
+
+def _run_config(args):
+    from .config import RunConfig, apply_options, parse_assignments, read_yaml
+    options = read_yaml(args.config) if args.config else {}
+    model = args.model or options.pop("model", None)
+    dataset = args.dataset or options.pop("dataset", None) or args.train_dataset
+    if not model or not (dataset or options.get("train_dataset")):
+        raise UserError("run: --model and --dataset are required (on the command line or "
+                        "in --config)")
+    config = RunConfig(model=model, dataset=dataset or options["train_dataset"])
+    apply_options(config, options, f"--config {args.config}")
+    apply_options(config, parse_assignments(args.option or []), "-o")
+    flags = {"data_root": args.data_root, "protocol": args.protocol, "k": args.k,
+             "fold": args.fold, "seed": args.seed, "device": args.device,
+             "train_dataset": args.train_dataset, "test_dataset": args.test_dataset}
+    for key, value in flags.items():
+        if value is not None:
+            setattr(config, key, value)
+    if args.folds is not None:
+        if args.folds != "all":
+            raise UserError(f"--folds: expected 'all', got '{args.folds}'")
+        config.folds = True
+    config.strict = config.strict or args.strict
+    hp = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
+    apply_options(config, {k: v for k, v in hp.items() if v is not None}, "flags")
+    return config
+
+
+def cmd_run(args) -> int:
+    config = _run_config(args)
+    registry = _registry(args)
+    registry.get("models", config.model)  # fail fast on names, before importing torch
+    for name in filter(None, (config.dataset, config.train_dataset, config.test_dataset)):
+        registry.get("datasets", name)
+    store = _store(args)
+    from .engine.runner import Runner
+    out = Path(args.out) if args.out else store.path.parent / "artifacts"
+    records = Runner(registry, store, out, quiet=args.json).run(config)
+    if args.json:
+        print(json.dumps(records[0] if len(records) == 1 else records, indent=2, default=str))
+    else:
+        from .results.views import runs_table
+        print(runs_table(records))
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from .results.views import runs_table
+    rows = _store(args).list(status=args.status, model=args.model, dataset=args.dataset,
+                             limit=args.limit)
+    print(runs_table(rows) if rows else "no runs recorded")
+    return 0
+
+
+def cmd_show(args) -> int:
+    row = _store(args).get(args.run_id)
+    if row is None:
+        raise UserError(f"run id {args.run_id}: no such run (see `ferbench runs`)")
+    from .results.views import run_detail
+    print(json.dumps(row, indent=2, default=str) if args.json else run_detail(row))
+    return 0
+
+
+def cmd_leaderboard(args) -> int:
+    from .results.leaderboard import write_leaderboard
+    registry = _registry(args)
+    reported = {s.name: s.reported for s in registry.find("models") if s.reported}
+    rows = _store(args).list(status="finished")
+    path = write_leaderboard(rows, reported, Path(args.output))
+    print(path.read_text())
+    print(f"written to {path}", file=sys.stderr)
+    return 0
+
+
+def _dataset(args):
+    from .config import parse_assignments
+    from .engine.runner import load_dataset
+    options = {k.removeprefix("data."): v
+               for k, v in parse_assignments(args.option or []).items()}
+    return load_dataset(_registry(args), args.dataset, args.data_root, options, False)
+
+
+def cmd_data_show(args) -> int:
+    from .data.show import save_grid
+    faceset = _dataset(args)
+    path = save_grid(faceset, Path(args.output or f"{args.dataset}-samples.png"))
+    print(path)
+    return 0
+
+
+def cmd_data_check(args) -> int:
+    faceset = _dataset(args)
+    print(f"{faceset.info.name}: {len(faceset)} samples, {len(set(faceset.subjects))} "
+          f"subjects, {faceset.images.shape[1]}x{faceset.images.shape[2]}x"
+          f"{faceset.images.shape[3]}")
+    for name, count in faceset.class_counts().items():
+        print(f"  {name:<10} {count}")
+    print(f"skipped: {len(faceset.skipped)}")
+    for path, reason in faceset.skipped:
+        print(f"  {path}: {reason}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ferbench", description=__doc__.split("\n")[0])
+    parser.add_argument("--plugins", help="comma-separated entry-point names to load "
+                        "(default: all; env FERBENCH_PLUGINS)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list datasets, models or metrics")
+    p.add_argument("kind", choices=KINDS)
+    p.add_argument("pattern", nargs="?", help="shell-style wildcard, e.g. 'vgg*'")
+    p.set_defaults(fn=cmd_list)
+
+    sub.add_parser("plugins", help="loaded and broken plugins").set_defaults(fn=cmd_plugins)
+
+    p = sub.add_parser("run", help="train, evaluate, time and record a model on a dataset")
+    p.add_argument("--model")
+    p.add_argument("--dataset")
+    p.add_argument("--data-root")
+    p.add_argument("--protocol", help="official, holdout, kfold or loso")
+    p.add_argument("--k", type=int, help="number of folds for kfold (default 10)")
+    p.add_argument("--fold", type=int, help="run only this fold (0-based)")
+    p.add_argument("--folds", help="'all' runs and records every fold")
+    p.add_argument("--train-dataset", help="cross-dataset: train on this dataset")
+    p.add_argument("--test-dataset", help="cross-dataset: test on this dataset "
+                   "(its root: -o data.test_root=PATH)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", help="auto, cpu or cuda")
+    p.add_argument("--strict", action="store_true", help="fail on unreadable samples")
+    p.add_argument("--config", help="YAML file of run options")
+    p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE",
+                   help="recipe option (epochs, lr, augment.shift, model.X, data.X, ...)")
+    _store_args(p)
+    p.add_argument("--out", help="artifacts folder (default: beside the database)")
+    p.add_argument("--json", action="store_true", help="print the recorded run as JSON")
+    p.set_defaults(fn=cmd_run)
+
+    p = sub.add_parser("runs", help="list recorded runs")
+    _store_args(p)
+    p.add_argument("--status", choices=("running", "finished", "failed"))
+    p.add_argument("--model")
+    p.add_argument("--dataset")
+    p.add_argument("--limit", type=int)
+    p.set_defaults(fn=cmd_runs)
+
+    p = sub.add_parser("show", help="show one recorded run")
+    p.add_argument("run_id", type=int)
+    _store_args(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_show)
+
+    p = sub.add_parser("leaderboard", help="write the leaderboard markdown from recorded runs")
+    _store_args(p)
+    p.add_argument("--output", default="leaderboard", help="folder (default: leaderboard/)")
+    p.set_defaults(fn=cmd_leaderboard)
+
+    p = sub.add_parser("data", help="inspect a dataset")
+    data_sub = p.add_subparsers(dest="data_command", required=True)
+    for name, fn, text in (("show", cmd_data_show, "write a PNG grid of samples"),
+                           ("check", cmd_data_check, "counts and skipped or failed files")):
+        q = data_sub.add_parser(name, help=text)
+        q.add_argument("dataset")
+        q.add_argument("--data-root")
+        q.add_argument("-o", "--option", action="append", metavar="KEY=VALUE",
+                       help="dataset option, e.g. image_size=96")
+        if name == "show":
+            q.add_argument("--output", help="PNG path (default: DATASET-samples.png)")
+        q.set_defaults(fn=fn)
+    return parser
+
+
+def _store_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help=f"SQLite store (default {DEFAULT_DB}; env FERBENCH_DB)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except UserError as exc:
+        print(f"ferbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ferbench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""RunConfig: what to run, validated from flags, `-o key=value` options and YAML files.
+
+Precedence, lowest first: the model spec's defaults, the YAML file, `-o` options, flags.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UserError
+
+CHOICES = {
+    "optimizer": ("adam", "adamw", "sgd"),
+    "schedule": ("cosine", "step_table", "poly", "constant"),
+    "normalize": ("dataset", "per_image", "none"),
+}
+AUGMENT_KEYS = {"hflip": bool, "shift": float, "rotate": float, "zoom": float}
+# hyper-parameter -> (type, minimum); the runner's training recipe
+HPARAMS: dict[str, tuple[type, float | None]] = {
+    "epochs": (int, 1), "batch_size": (int, 1), "lr": (float, 0), "weight_decay": (float, 0),
+    "momentum": (float, 0), "optimizer": (str, None), "schedule": (str, None),
+    "lr_table": (list, None), "lr_table_epochs": (int, 1), "poly_power": (float, 0),
+    "loss": (str, None), "label_smoothing": (float, 0), "augment": (dict, None),
+    "normalize": (str, None), "input_size": (int, 8), "in_chans": (int, 1),
+    "workers": (int, 0), "amp": (bool, None), "channels_last": (bool, None),
+}
+BASE_HPARAMS: dict[str, Any] = {
+    "epochs": 10, "batch_size": 64, "lr": 1e-3, "weight_decay": 0.0, "momentum": 0.9,
+    "optimizer": "adamw", "schedule": "cosine", "lr_table": [], "lr_table_epochs": None,
+    "poly_power": 0.9, "loss": "cross_entropy", "label_smoothing": 0.0, "augment": {},
+    "normalize": "dataset", "input_size": None, "in_chans": None, "workers": 0,
+    "amp": True, "channels_last": True,
+}
+RUN_FIELDS = ("model", "dataset", "data_root", "protocol", "k", "fold", "folds", "seed",
+              "device", "strict", "train_dataset", "test_dataset", "model_options",
+              "data_options")
+
+
+@dataclass
+class RunConfig:
+    model: str
+    dataset: str
+    data_root: str | None = None
+    protocol: str | None = None  # None: the dataset's default protocol
+    k: int = 10
+    fold: int | None = None  # None with folds=False: the first fold only
+    folds: bool = False  # run every fold
+    seed: int = 0
+    device: str = "auto"
+    strict: bool = False
+    train_dataset: str | None = None  # cross-dataset: train on this, test on `test_dataset`
+    test_dataset: str | None = None
+    hparams: dict[str, Any] = field(default_factory=dict)  # overrides of the spec defaults
+    model_options: dict[str, Any] = field(default_factory=dict)
+    data_options: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _coerce(key: str, value: Any, kind: type, minimum) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is bool and isinstance(value, str):
+        value = {"true": True, "false": False, "1": True, "0": False}.get(value.lower(), value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise UserError(f"option {key}: expected {kind.__name__}, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise UserError(f"option {key}: expected a value >= {minimum}, got {value!r}")
+    if key in CHOICES and value not in CHOICES[key]:
+        raise UserError(f"option {key}: expected one of {', '.join(CHOICES[key])}, "
+                        f"got {value!r}")
+    return value
+
+
+def validate_hparam(key: str, value: Any) -> Any:
+    """A validated hyper-parameter value, or a UserError naming the option."""
+    if key not in HPARAMS:
+        close = difflib.get_close_matches(key, list(HPARAMS) + ["model.*", "data.*"], n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UserError(f"unknown option '{key}': expected one of {', '.join(HPARAMS)}, "
+                        f"augment.<{'|'.join(AUGMENT_KEYS)}>, model.<name> or "
+                        f"data.<name>{hint}")
+    if value is None and BASE_HPARAMS[key] is None:
+        return None
+    value = _coerce(key, value, *HPARAMS[key])
+    if key == "augment":
+        value = {k: validate_augment(k, v) for k, v in value.items()}
+    if key == "lr_table":
+        try:
+            value = [[int(e), float(lr)] for e, lr in value]
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"option lr_table: expected [[epoch, lr], ...], got {value!r}") from exc
+    return value
+
+
+def validate_augment(key: str, value: Any) -> Any:
+    if key not in AUGMENT_KEYS:
+        raise UserError(f"unknown option augment.{key}: expected one of "
+                        f"{', '.join(AUGMENT_KEYS)}")
+    return _coerce(f"augment.{key}", value, AUGMENT_KEYS[key], 0)
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, Any]:
+    """`-o key=value` strings -> {key: value}; values are parsed as YAML scalars/lists."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"-o {pair!r}: expected key=value")
+        try:
+            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            out[key.strip()] = raw
+    return out
+
+
+def read_yaml(path: str) -> dict[str, Any]:
+    """A YAML run file as a mapping; UserError naming the file when unreadable or invalid."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise UserError(f"--config {path}: cannot read ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise UserError(f"--config {path}:{where} invalid YAML") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UserError(f"--config {path}: expected a mapping of options, got "
+                        f"{type(data).__name__}")
+    return data
+
+
+def apply_options(config: RunConfig, options: dict[str, Any], origin: str) -> None:
+    """Merge `options` (from YAML or -o) into `config`, validating every key."""
+    for key, value in options.items():
+        if key in RUN_FIELDS:
+            if key in ("model_options", "data_options"):
+                if not isinstance(value, dict):
+                    raise UserError(f"{origin}: {key} must be a mapping")
+                getattr(config, key).update(value)
+            else:
+                setattr(config, key, value)
+        elif key.startswith("model."):
+            config.model_options[key[6:]] = value
+        elif key.startswith("data."):
+            config.data_options[key[5:]] = value
+        elif key.startswith("augment."):
+            augment = dict(config.hparams.get("augment", {}))
+            augment[key[8:]] = validate_augment(key[8:], value)
+            config.hparams["augment"] = augment
+        else:
+            config.hparams[key] = validate_hparam(key, value)
+
+
+def resolve_hparams(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """The full recipe: ferbench's base values < the spec's defaults < the user's overrides
+    (an `augment` override updates the spec's augmentation key by key)."""
+    hp = dict(BASE_HPARAMS)
+    for key, value in defaults.items():
+        hp[key] = validate_hparam(key, value)
+    for key, value in overrides.items():
+        if key == "augment":
+            value = {**hp.get("augment", {}), **value}
+        hp[key] = value
+    return hp
+
+
+def config_hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]

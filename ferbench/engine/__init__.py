@@ -1,0 +1,1 @@
+"""The runner: device and seeds, the supervised trainer, evaluation, timing, recording."""

@@ -1,0 +1,61 @@
+"""Optimizer, learning-rate schedule and loss from a recipe's hyper-parameters."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..errors import UserError
+from ..specs import resolve
+
+
+def build_optimizer(params, hp: dict) -> torch.optim.Optimizer:
+    lr, wd = hp["lr"], hp["weight_decay"]
+    if hp["optimizer"] == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=hp["momentum"], weight_decay=wd)
+    if hp["optimizer"] == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+    return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+
+
+def step_table_lr(table: list, epoch: int, scale: float) -> float:
+    """The lr of a [[start_epoch, lr], ...] table at `epoch`, boundaries scaled by `scale`."""
+    lr = table[0][1]
+    for start, value in table:
+        if epoch >= math.floor(start * scale):
+            lr = value
+    return lr
+
+
+def epoch_lr_factor(hp: dict):
+    """epoch -> multiplier of the base lr, for torch.optim.lr_scheduler.LambdaLR."""
+    epochs, base, schedule = hp["epochs"], hp["lr"], hp["schedule"]
+    if schedule == "cosine":
+        return lambda e: 0.5 * (1 + math.cos(math.pi * e / epochs))
+    if schedule == "poly":
+        return lambda e: (1 - e / epochs) ** hp["poly_power"]
+    if schedule == "step_table":
+        table = sorted(hp["lr_table"])
+        if not table:
+            raise UserError("option schedule=step_table needs lr_table [[epoch, lr], ...]")
+        scale = epochs / hp["lr_table_epochs"] if hp.get("lr_table_epochs") else 1.0
+        return lambda e: step_table_lr(table, e, scale) / base
+    return lambda e: 1.0
+
+
+def build_scheduler(optimizer, hp: dict):
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, epoch_lr_factor(hp))
+
+
+def build_loss(hp: dict) -> nn.Module:
+    """'cross_entropy' (with label_smoothing) or a "module:attr" callable(logits, targets)."""
+    name = hp["loss"]
+    if name == "cross_entropy":
+        return nn.CrossEntropyLoss(label_smoothing=hp["label_smoothing"])
+    try:
+        return resolve(name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise UserError(f"option loss: expected cross_entropy or an importable "
+                        f"'module:attr', got {name!r}") from exc
