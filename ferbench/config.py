@@ -66,6 +66,11 @@ class RunConfig:
 
 
 def _coerce(key: str, value: Any, kind: type, minimum) -> Any:
+    if kind in (int, float) and isinstance(value, str):  # YAML reads 1e-3 as a string
+        try:
+            value = kind(value)
+        except ValueError:
+            pass
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if kind is bool and isinstance(value, str):

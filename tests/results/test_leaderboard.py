@@ -1,0 +1,177 @@
+"""Leaderboard: aggregation over folds and seeds, sections, reported numbers, PNGs, no torch."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ferbench.results import leaderboard
+from ferbench.results.leaderboard import write_leaderboard
+from ferbench.specs import Reported
+
+CLASSES = ["happy", "sad"]
+
+
+def _run(run_id, model="resnet18", recipe="r1", fold=None, seed=0, accuracy=0.8,
+         dataset="ckplus", protocol="kfold", task="expression", lr=0.001, matrix=None, **metrics):
+    return {
+        "id": run_id, "status": "finished", "started": 1000.0 + run_id,
+        "ended": 1060.0 + run_id, "task": task, "dataset": dataset, "protocol": protocol,
+        "fold": fold, "model": model, "recipe_hash": recipe, "seed": seed,
+        "config": {"model": model, "dataset": dataset, "protocol": protocol, "epochs": 5,
+                   "batch_size": 32, "lr": lr, "seed": seed, "fold": fold},
+        "metrics": {"accuracy": accuracy, "macro_f1": accuracy - 0.1, "macro_auc": None,
+                    "confusion_matrix": matrix or [[4, 1], [0, 5]], "class_names": CLASSES,
+                    **metrics},
+        "timing": {"device": "cpu", "device_name": "AMD EPYC 7B13", "precision": "fp32",
+                   "latency_ms_median": 2.0 + run_id, "latency_ms_p90": 3.0,
+                   "throughput_ips": 1500.0, "throughput_batch": 64, "params": 11_180_000,
+                   "gflops": 1.82, "peak_memory_mb": None, "train_seconds": 30.0},
+        "environment": {"ferbench": "0.1.0", "python": "3.11.7", "torch": "2.5.1",
+                        "cuda": None, "device_name": "AMD EPYC 7B13", "cpu": "AMD EPYC 7B13",
+                        "git_commit": "1a2b3c4d", "plugins": {}},
+    }
+
+
+def _tables(text):
+    """{section header: [row dict]} parsed from the generated markdown."""
+    tables, header, columns = {}, None, None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            header, columns = line[3:], None
+            tables[header] = []
+        elif line.startswith("|") and header:
+            cells = [c.strip() for c in line.strip("|").split(" | ")]
+            if columns is None:
+                columns = cells
+            elif not set(line) <= set("|-: "):
+                tables[header].append(dict(zip(columns, cells, strict=True)))
+    return tables
+
+
+@pytest.fixture
+def rows():
+    return [
+        # resnet18, recipe r1: 3 folds x seed 0 (fold 2 recorded twice; the latest counts)
+        _run(1, fold=0, accuracy=0.8, matrix=[[4, 1], [0, 5]]),
+        _run(2, fold=1, accuracy=0.9, matrix=[[5, 0], [1, 4]]),
+        _run(3, fold=2, accuracy=0.1, matrix=[[0, 5], [5, 0]]),
+        _run(4, fold=2, accuracy=1.0, matrix=[[5, 0], [0, 5]]),
+        # resnet18, recipe r2 (another lr): one run
+        _run(5, recipe="r2", lr=0.01, fold=0, accuracy=0.95),
+        # vgg: 2 seeds on holdout (another section), and one run on another dataset
+        _run(6, model="vgg13", recipe="v1", protocol="holdout", seed=0, accuracy=0.7),
+        _run(7, model="vgg13", recipe="v1", protocol="holdout", seed=1, accuracy=0.6),
+        _run(8, model="vgg13", recipe="v1", dataset="fer2013", protocol="official", accuracy=0.5),
+    ]
+
+
+REPORTED = {"resnet18": [Reported("ckplus", "accuracy", 0.9932, "003_bf1ed9147c4217b7.txt",
+                                  protocol="kfold"),
+                         Reported("ckplus", "macro_f1", 0.9, "003_bf1ed9147c4217b7.txt"),
+                         Reported("fer2013", "accuracy", 0.73, "other.txt")],
+            "vgg13": [Reported("ckplus", "accuracy", 0.95, "vgg.txt", protocol="loso")]}
+
+
+def test_aggregates_folds_and_seeds(tmp_path, rows):
+    readme = write_leaderboard(rows, REPORTED, tmp_path / "lb")
+    assert readme == tmp_path / "lb" / "README.md"
+    text = readme.read_text()
+    tables = _tables(text)
+    assert list(tables) == ["expression · ckplus · holdout", "expression · ckplus · kfold",
+                            "expression · fer2013 · official"]
+
+    kfold = tables["expression · ckplus · kfold"]
+    assert [row["model"] for row in kfold] == ["resnet18 (lr=0.01)", "resnet18 (lr=0.001)"]
+    r2, r1 = kfold
+    assert r1["accuracy %"] == "90.00 ± 10.00"  # folds 0.8, 0.9, 1.0 (the older 0.1 dropped)
+    assert r1["macro-F1 %"] == "80.00 ± 10.00"
+    assert r1["macro AUC %"] == "—"
+    assert r1["n"] == "3 (3 folds)"
+    assert r1["epochs"] == "5"
+    assert r1["latency ms (b=1, median / p90)"] == "4.00 / 3.00"  # median of runs 1, 2, 4: 3, 4, 6
+    assert r1["params"] == "11.2 M" and r1["GFLOPs"] == "1.82"
+    assert r1["throughput img/s (batch)"] == "1500 (b=64)"
+    assert r1["device"] == "AMD EPYC 7B13 (fp32)"
+    assert r1["reported accuracy %"] == "99.32 (003_bf1ed9147c4217b7.txt)"
+    assert r2["accuracy %"] == "95.00 ± 0.00" and r2["n"] == "1 (1 fold)"
+
+    holdout = tables["expression · ckplus · holdout"]
+    assert holdout[0]["accuracy %"] == "65.00 ± 7.07"
+    assert holdout[0]["n"] == "2 (2 seeds)"
+    assert holdout[0]["reported accuracy %"] == "95.00 (vgg.txt; loso)"
+    assert tables["expression · fer2013 · official"][0]["reported accuracy %"] == "—"
+
+    assert text.index("Generated by `ferbench leaderboard`") < text.index("## ")
+    assert "do not edit" in text.lower()
+    assert text.count("torch 2.5.1 · CUDA none · device AMD EPYC 7B13") == 3
+    assert "git 1a2b3c4d" in text and text.count("Aggregation: ") == 3
+
+
+def test_confusion_png_sums_the_aggregated_runs(tmp_path, rows, monkeypatch):
+    drawn = {}
+    real = leaderboard.save_confusion_matrix
+
+    def record(matrix, class_names, path, title=""):
+        drawn[title] = matrix
+        return real(matrix, class_names, path, title=title)
+
+    monkeypatch.setattr(leaderboard, "save_confusion_matrix", record)
+    text = write_leaderboard(rows, {}, tmp_path).read_text()
+    title = "resnet18 (lr=0.001) · ckplus · kfold (n=3)"
+    assert drawn[title] == [[14, 1], [1, 14]]
+    links = [row["confusion"] for table in _tables(text).values() for row in table]
+    assert len(links) == 4
+    for link in links:
+        target = tmp_path / link[len("[png]("):-1]
+        assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rewrite_removes_stale_plots_and_empty_store_says_so(tmp_path, rows):
+    write_leaderboard(rows, {}, tmp_path)
+    assert len(list((tmp_path / "plots").glob("cm-*.png"))) == 4
+    readme = write_leaderboard([], {}, tmp_path)
+    text = readme.read_text()
+    assert "No finished runs yet" in text and "## " not in text
+    assert list((tmp_path / "plots").glob("cm-*.png")) == []
+
+
+def test_non_expression_task_lists_its_scalar_metrics(tmp_path):
+    run = _run(1, task="au", dataset="disfa", protocol="kfold", fold=0)
+    run["metrics"] = {"au_f1": 0.52, "au_auc": 0.8, "epochs": 5}
+    text = write_leaderboard([run], {"resnet18": [Reported("disfa", "au_f1", 0.6, "p.txt")]},
+                             tmp_path).read_text()
+    row = _tables(text)["au · disfa · kfold"][0]
+    assert row["au_f1"] == "0.52 ± 0" and row["au_auc"] == "0.8 ± 0"
+    assert row["reported"] == "au_f1 0.6 (p.txt)"
+    assert row["confusion"] == "—"
+    assert list(row)[:5] == ["model", "epochs", "au_auc", "au_f1", "n"]  # "epochs" is no score
+
+
+def test_results_layer_never_imports_torch(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from ferbench.results.store import RunStore
+        from ferbench.results.leaderboard import write_leaderboard
+        from ferbench.results.views import run_detail, runs_table
+        from ferbench.results import plots
+
+        store = RunStore(Path({str(tmp_path)!r}) / "runs.sqlite")
+        run_id = store.start({{"task": "expression", "dataset": "ckplus", "protocol": "kfold",
+                              "model": "m", "recipe_hash": "r", "seed": 0, "fold": 0}})
+        store.finish(run_id, {{"accuracy": 0.5, "confusion_matrix": [[1, 1], [0, 2]],
+                              "class_names": ["a", "b"]}}, {{"device_name": "cpu"}})
+        write_leaderboard(store.list(status="finished"), {{}}, Path({str(tmp_path)!r}) / "lb")
+        runs_table(store.list())
+        run_detail(store.get(run_id))
+        plots.save_roc_curves({{"a": ([0, 1], [0, 1], 0.5)}}, Path({str(tmp_path)!r}) / "r.png")
+        print(sorted(m for m in ("torch", "timm", "torchmetrics") if m in sys.modules))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert (tmp_path / "lb" / "README.md").exists()
+    assert len(list((tmp_path / "lb" / "plots").glob("*.png"))) == 1

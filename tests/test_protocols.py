@@ -1,0 +1,68 @@
+"""Splits are subject-disjoint, cover the data as documented and hash their manifest."""
+
+import numpy as np
+import pytest
+import torch
+
+from ferbench.data.faceset import FaceSet
+from ferbench.data.info import DatasetInfo
+from ferbench.data.protocols import build_splits, manifest_hash
+from ferbench.errors import UserError
+
+
+def faceset(n_subjects=20, per_subject=12, official=False):
+    n = n_subjects * per_subject
+    labels = torch.arange(n) % 4
+    subjects = np.repeat([f"s{i}" for i in range(n_subjects)], per_subject)
+    split = None
+    if official:
+        split = np.where(np.arange(n) < n // 2, "train", np.where(np.arange(n) < 3 * n // 4,
+                                                                   "val", "test"))
+    return FaceSet(DatasetInfo("t", ("a", "b", "c", "d")), torch.zeros(n, 1, 2, 2,
+                   dtype=torch.uint8), labels, subjects, np.arange(n).astype(str),
+                   official_split=split)
+
+
+def _subjects(fs, idx):
+    return set(fs.subjects[idx])
+
+
+@pytest.mark.parametrize("protocol,count", [("holdout", 1), ("kfold", 5), ("loso", 20)])
+def test_subject_disjoint(protocol, count):
+    fs = faceset()
+    splits = build_splits(fs, protocol, k=5)
+    assert len(splits) == count
+    for s in splits:
+        parts = [_subjects(fs, s.train), _subjects(fs, s.val), _subjects(fs, s.test)]
+        assert all(parts)
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+        assert len(s.train) + len(s.val) + len(s.test) == len(fs)
+
+
+def test_kfold_tests_cover_every_subject_once():
+    fs = faceset()
+    tested = [subject for s in build_splits(fs, "kfold", k=5) for subject in _subjects(fs, s.test)]
+    assert sorted(tested) == sorted(set(fs.subjects))
+
+
+def test_official_split_is_respected():
+    fs = faceset(official=True)
+    (s,) = build_splits(fs, "official")
+    assert set(fs.official_split[s.test]) == {"test"}
+    assert set(fs.official_split[s.val]) == {"val"}
+
+
+def test_manifest_changes_with_membership():
+    fs = faceset()
+    a = manifest_hash(fs, {"train": np.arange(10), "test": np.arange(10, 20)})
+    b = manifest_hash(fs, {"train": np.arange(11), "test": np.arange(11, 20)})
+    assert a != b and len(a) == 16
+
+
+def test_bad_requests_are_user_errors():
+    with pytest.raises(UserError, match="defines no official split"):
+        build_splits(faceset(), "official")
+    with pytest.raises(UserError, match="--k: expected 2 to 20"):
+        build_splits(faceset(), "kfold", k=50)
+    with pytest.raises(UserError, match="--protocol"):
+        build_splits(faceset(), "random")
