@@ -24,6 +24,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("FERBENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("FERBENCH_DB", str(tmp_path / "runs" / "ferbench.db"))
     monkeypatch.delenv("FERBENCH_PLUGINS", raising=False)
+    monkeypatch.setattr("ferbench.engine.timer.DEFAULT_MIN_RUN_TIME", 0.05)
     set_registry(None)
     yield
     set_registry(None)

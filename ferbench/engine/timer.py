@@ -3,12 +3,21 @@ torch.utils.benchmark, parameters, FLOPs (torch.utils.flop_counter), peak CUDA m
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import torch
-from torch.utils import benchmark
+
+# torch.utils.benchmark imports the C++ extension helper, which warns about a missing CUDA
+# toolkit on CPU-only machines; nothing here compiles C++.
+logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+from torch.utils import benchmark  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode
 
 from .device import precision_name
+
+
+DEFAULT_MIN_RUN_TIME = 1.0  # seconds of measurement per batch size
 
 
 def _measure(fn, x: torch.Tensor, min_run_time: float) -> benchmark.Measurement:
@@ -27,7 +36,7 @@ def count_flops(module: torch.nn.Module, x: torch.Tensor) -> float | None:
 
 def time_inference(method, shape: tuple[int, int, int], device: torch.device,
                    amp_dtype: torch.dtype | None, batch: int = 64,
-                   min_run_time: float = 1.0) -> dict:
+                   min_run_time: float | None = None) -> dict:
     """Time `method.inference_module()` (or `method.predict` when it has none) on random
     uint8 images of `shape` (C, H, W) on `device`."""
     module = method.inference_module()
@@ -40,6 +49,7 @@ def time_inference(method, shape: tuple[int, int, int], device: torch.device,
                                                  enabled=amp_dtype is not None):
                 return module(x)
 
+    min_run_time = min_run_time or DEFAULT_MIN_RUN_TIME
     gen = torch.Generator().manual_seed(0)
     one = torch.randint(0, 256, (1, *shape), dtype=torch.uint8, generator=gen).to(device)
     many = torch.randint(0, 256, (batch, *shape), dtype=torch.uint8, generator=gen).to(device)

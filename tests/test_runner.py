@@ -1,0 +1,102 @@
+"""End to end through the CLI with a throw-away dataset plugin: train, evaluate, time,
+record, leaderboard; lifecycle hooks; failures recorded."""
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from ferbench import ModelSpec, hookimpl
+from ferbench.plugins import load_registry, set_registry
+from ferbench.results.store import RunStore
+
+from .conftest import toy_plugin
+
+
+def test_run_records_metrics_timing_and_artifacts(toy_registry, cli, tmp_path):
+    db = tmp_path / "runs.db"
+    code, out, _ = cli("run", "--model", "tiny-cnn", "--dataset", "toy", "--epochs", "2",
+                       "--db", str(db), "--json", "-o", "lr=0.01")
+    assert code == 0
+    record = json.loads(out)
+    assert record["status"] == "finished"
+    metrics, timing = record["metrics"], record["timing"]
+    assert 0 <= metrics["accuracy"] <= 1 and 0 <= metrics["macro_f1"] <= 1
+    assert sum(map(sum, metrics["confusion_matrix"])) == metrics["n_test"]
+    assert timing["latency_ms_median"] > 0 and timing["throughput_ips"] > 0
+    assert timing["params"] > 1000 and timing["gflops"] > 0
+    assert record["config"]["hparams"]["lr"] == 0.01
+    assert record["environment"]["torch"]
+    artifacts = tmp_path / "artifacts"
+    folder = next(artifacts.iterdir())
+    assert {"metrics.json", "confusion.png", "best.pt"} <= {p.name for p in folder.iterdir()}
+    assert RunStore(db).get(record["id"])["manifest"] == record["manifest"]
+
+
+def test_all_folds_are_recorded_and_aggregated(toy_registry, cli, tmp_path):
+    db = str(tmp_path / "runs.db")
+    code, _, _ = cli("run", "--model", "tiny-cnn", "--dataset", "toy", "--protocol", "kfold",
+                     "--k", "3", "--folds", "all", "--epochs", "1", "--db", db)
+    assert code == 0
+    rows = RunStore(db).list(status="finished")
+    assert sorted(r["fold"] for r in rows) == [0, 1, 2]
+    assert len({r["recipe_hash"] for r in rows}) == 1
+    code, out, _ = cli("leaderboard", "--db", db, "--output", str(tmp_path / "lb"))
+    assert code == 0
+    assert "expression · toy · kfold" in out and "3 folds" in out
+
+
+@pytest.mark.parametrize("model", ["hog-svm-linear", "logreg-pixels"])
+def test_classic_methods_run(toy_registry, cli, tmp_path, model):
+    code, out, _ = cli("run", "--model", model, "--dataset", "toy", "--json",
+                       "--db", str(tmp_path / "r.db"), "-o", "data.size=24")
+    assert code == 0
+    record = json.loads(out)
+    assert record["metrics"]["accuracy"] > 0.8  # the toy classes are linearly separable
+
+
+def test_lifecycle_hooks_observe_a_run(cli, tmp_path):
+    events = []
+    logger = SimpleNamespace(__name__="logger")
+    logger.ferbench_run_started = hookimpl(lambda run_id, config: events.append("start"))
+    logger.ferbench_epoch_end = hookimpl(
+        lambda run_id, epoch, metrics: events.append(f"epoch{epoch}"))
+    logger.ferbench_run_finished = hookimpl(
+        lambda run_id, status, metrics: events.append(status))
+    set_registry(load_registry(extra=[toy_plugin, logger]))
+    code, _, _ = cli("run", "--model", "tiny-cnn", "--dataset", "toy", "--epochs", "2",
+                     "--db", str(tmp_path / "r.db"))
+    assert code == 0
+    assert events == ["start", "epoch1", "epoch2", "finished"]
+
+
+def test_a_crash_is_recorded_as_failed(cli, tmp_path):
+    def broken_build(info, **options):
+        raise RuntimeError("exploded while building")
+
+    plugin = SimpleNamespace(__name__="broken-model")
+    plugin.ferbench_register_models = hookimpl(
+        lambda: [ModelSpec(name="exploding", build=broken_build)])
+    set_registry(load_registry(extra=[toy_plugin, plugin]))
+    db = str(tmp_path / "r.db")
+    assert cli("run", "--model", "tiny-cnn", "--dataset", "toy", "--epochs", "1",
+               "--db", db)[0] == 0
+    with pytest.raises(RuntimeError, match="exploded"):
+        cli("run", "--model", "exploding", "--dataset", "toy", "--db", db)
+    rows = RunStore(db).list()
+    assert [r["status"] for r in rows] == ["failed", "finished"]
+    assert "exploded while building" in rows[0]["error"]
+
+
+def test_model_options_reach_build_and_bad_ones_are_user_errors(toy_registry, cli, tmp_path):
+    db = str(tmp_path / "r.db")
+    code, out, _ = cli("run", "--model", "tiny-cnn", "--dataset", "toy", "--epochs", "1",
+                       "--db", db, "--json", "-o", "model.width=4")
+    assert code == 0
+    small = json.loads(out)["timing"]["params"]
+    code, out, _ = cli("run", "--model", "tiny-cnn", "--dataset", "toy", "--epochs", "1",
+                       "--db", db, "--json", "-o", "model.width=8")
+    assert json.loads(out)["timing"]["params"] > small
+    code, _, err = cli("run", "--model", "tiny-cnn", "--dataset", "toy", "--db", db,
+                       "-o", "model.depth=3")
+    assert code == 2 and "depth" in err and "Traceback" not in err
