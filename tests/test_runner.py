@@ -100,3 +100,29 @@ def test_model_options_reach_build_and_bad_ones_are_user_errors(toy_registry, cl
     code, _, err = cli("run", "--model", "tiny-cnn", "--dataset", "toy", "--db", db,
                        "-o", "model.depth=3")
     assert code == 2 and "depth" in err and "Traceback" not in err
+
+
+def test_cross_dataset_maps_classes_by_name(cli, tmp_path):
+    from dataclasses import replace
+
+    from ferbench import DatasetSpec
+
+    from .conftest import toy_load
+
+    def other_load(root=None, strict=False):
+        data = toy_load(subjects=4)
+        return replace(data, info=replace(data.info, name="toy2",
+                                          class_names=("anger", "happy", "fear")))
+
+    plugin = SimpleNamespace(__name__="toy2-plugin")
+    plugin.ferbench_register_datasets = hookimpl(lambda: [DatasetSpec(
+        name="toy2", load=other_load, requires_root=False)])
+    set_registry(load_registry(extra=[toy_plugin, plugin]))
+    code, out, _ = cli("run", "--model", "logreg-pixels", "--train-dataset", "toy",
+                       "--test-dataset", "toy2", "--db", str(tmp_path / "r.db"), "--json")
+    assert code == 0
+    record = json.loads(out)
+    assert record["protocol"] == "cross" and record["dataset"] == "toy->toy2"
+    assert record["metrics"]["class_names"] == ["anger", "happy"]
+    assert record["metrics"]["dropped_classes"] == ["fear", "surprise"]
+    assert record["metrics"]["n_test"] == 4 * 2 * 4  # toy2's anger and happy samples
