@@ -3,19 +3,12 @@ torch.utils.benchmark, parameters, FLOPs (torch.utils.flop_counter), peak CUDA m
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import torch
-
-# torch.utils.benchmark imports the C++ extension helper, which warns about a missing CUDA
-# toolkit on CPU-only machines; nothing here compiles C++.
-logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
-from torch.utils import benchmark  # noqa: E402
+from torch.utils import benchmark
 from torch.utils.flop_counter import FlopCounterMode
 
 from .device import precision_name
-
 
 DEFAULT_MIN_RUN_TIME = 1.0  # seconds of measurement per batch size
 
