@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import torch
 
 from .. import __version__
 from ..specs import DatasetSpec
+from .atomic import write_atomically
 from .faceset import FaceSet
 from .info import DatasetInfo
 
@@ -119,19 +119,8 @@ def _read(path: Path) -> FaceSet | None:
 
 def _write(path: Path, faceset: FaceSet) -> None:
     """Store atomically; a cache folder that cannot be written gives a warning."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                torch.save(to_record(faceset), handle)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except OSError as exc:
-        warnings.warn(f"dataset cache not written at {path.parent}: {exc.strerror or exc}",
-                      stacklevel=3)
+    write_atomically(path, lambda handle: torch.save(to_record(faceset), handle),
+                     "dataset cache")
 
 
 def cache_path(spec: DatasetSpec, root: Path | str | None, options: dict[str, Any], *,

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..atomic import write_atomically
 from ..cache import default_cache_dir
 
 PIPELINE_VERSION = 1  # bump when the pipeline's output changes for the same settings
@@ -56,16 +54,4 @@ def store(key: str, result: tuple[np.ndarray, np.ndarray] | str) -> None:
     path = _entry(key)
     arrays = ({"reason": np.array(result)} if isinstance(result, str)
               else {"image": result[0], "landmarks": result[1]})
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except OSError as exc:
-        warnings.warn(f"face cache not written at {path.parent}: {exc.strerror or exc}",
-                      stacklevel=3)
+    write_atomically(path, lambda handle: np.savez(handle, **arrays), "face cache")
