@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -237,8 +238,13 @@ def _store_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help=f"SQLite store (default {DEFAULT_DB}; env FERBENCH_DB)")
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # a terminated run is recorded as failed
     try:
         return args.fn(args)
     except UserError as exc:
