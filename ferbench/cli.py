@@ -72,7 +72,7 @@ def _run_config(args):
     apply_options(config, options, f"--config {args.config}")
     apply_options(config, parse_assignments(args.option or []), "-o")
     flags = {"data_root": args.data_root, "protocol": args.protocol, "k": args.k,
-             "fold": args.fold, "seed": args.seed, "device": args.device,
+             "fold": args.fold, "seed": args.seed, "device": args.device, "threads": args.threads,
              "train_dataset": args.train_dataset, "test_dataset": args.test_dataset}
     for key, value in flags.items():
         if value is not None:
@@ -191,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float)
     p.add_argument("--seed", type=int)
     p.add_argument("--device", help="auto, cpu or cuda")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: all cores)")
     p.add_argument("--strict", action="store_true", help="fail on unreadable samples")
     p.add_argument("--config", help="YAML file of run options")
     p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE",

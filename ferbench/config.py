@@ -39,7 +39,7 @@ BASE_HPARAMS: dict[str, Any] = {
     "amp": True, "channels_last": True,
 }
 RUN_FIELDS = ("model", "dataset", "data_root", "protocol", "k", "fold", "folds", "seed",
-              "device", "strict", "train_dataset", "test_dataset", "model_options",
+              "device", "threads", "strict", "train_dataset", "test_dataset", "model_options",
               "data_options")
 
 
@@ -54,6 +54,7 @@ class RunConfig:
     folds: bool = False  # run every fold
     seed: int = 0
     device: str = "auto"
+    threads: int | None = None  # CPU threads for torch (None: torch's default)
     strict: bool = False
     train_dataset: str | None = None  # cross-dataset: train on this, test on `test_dataset`
     test_dataset: str | None = None

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from ..config import RunConfig, config_hash, resolve_hparams
@@ -104,6 +105,10 @@ class Runner:
         spec = self.registry.get("models", config.model)
         hp = resolve_hparams(spec.defaults, config.hparams)
         device = select_device(config.device)
+        if config.threads:
+            if config.threads < 1:
+                raise UserError(f"--threads: expected a positive integer, got {config.threads}")
+            torch.set_num_threads(config.threads)
         configure_backends(device)
         prepared = prepare(config, self.registry)
         splits = select_splits(prepared.splits, config)
