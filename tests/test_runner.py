@@ -126,3 +126,28 @@ def test_cross_dataset_maps_classes_by_name(cli, tmp_path):
     assert record["metrics"]["class_names"] == ["anger", "happy"]
     assert record["metrics"]["dropped_classes"] == ["fear", "surprise"]
     assert record["metrics"]["n_test"] == 4 * 2 * 4  # toy2's anger and happy samples
+
+
+@pytest.mark.parametrize("signal_name,status", [("SIGTERM", "failed"), ("SIGKILL", "running")])
+def test_a_killed_run_is_never_marked_finished(tmp_path, signal_name, status):
+    import signal
+    import subprocess
+    import time
+
+    from .conftest import PYTHON
+
+    db = tmp_path / "r.db"
+    base = [PYTHON, "-m", "ferbench.cli", "run", "--model", "tiny-cnn", "--dataset",
+            "synthfer", "-o", "data.subjects=8", "-o", "data.per_class=2", "--db", str(db)]
+    subprocess.run([*base, "--epochs", "1"], check=True, capture_output=True)
+    proc = subprocess.Popen([*base, "--epochs", "500"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(RunStore(db).list()) < 2:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(getattr(signal, signal_name))
+    proc.wait(timeout=60)
+    rows = RunStore(db).list()
+    assert [r["status"] for r in rows] == [status, "finished"]
+    assert rows[1]["metrics"]["accuracy"] is not None  # the earlier run is intact
