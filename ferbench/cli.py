@@ -246,6 +246,8 @@ def _interrupt(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)  # a terminated run is recorded as failed
+    if hasattr(signal, "SIGPIPE"):  # `ferbench runs | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         return args.fn(args)
     except UserError as exc:
