@@ -127,23 +127,36 @@ def _reported(entries: Sequence[Any], dataset: str, protocol: str,
     return "; ".join(cells) or "—"
 
 
+def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested config as dotted keys (hparams.lr, model_options.width, ...)."""
+    out: dict[str, Any] = {}
+    for name, value in config.items():
+        if isinstance(value, Mapping) and value:
+            out.update(_flat(value, f"{prefix}{name}."))
+        else:
+            out[f"{prefix}{name}"] = value
+    return out
+
+
 def _recipe_labels(recipes: dict[tuple, list[dict]]) -> dict[tuple, str]:
-    """Model name, plus the config keys that tell apart recipes of the same model."""
+    """Model name with its non-default build options (model_options), plus the config keys
+    that tell apart recipes of the same model."""
     by_model: dict[str, list[tuple]] = {}
     for key in recipes:
         by_model.setdefault(key[0], []).append(key)
     labels = {}
     for model, keys in by_model.items():
-        if len(keys) == 1:
-            labels[keys[0]] = str(model)
-            continue
-        configs = {key: recipes[key][-1].get("config") or {} for key in keys}
-        names = sorted({name for config in configs.values() for name in config} - PER_RUN_KEYS)
-        differing = [name for name in names
-                     if len({repr(config.get(name)) for config in configs.values()}) > 1]
+        configs = {key: _flat(recipes[key][-1].get("config") or {}) for key in keys}
+        names = sorted({name for config in configs.values() for name in config}
+                       - PER_RUN_KEYS)
+        shown = [name for name in names if name.startswith("model_options.") or (
+            len(keys) > 1 and len({repr(c.get(name)) for c in configs.values()}) > 1)]
         for key, config in configs.items():
-            detail = ", ".join(f"{name}={config.get(name)}" for name in differing)
-            labels[key] = f"{model} ({detail or 'recipe ' + str(key[1])[:8]})"
+            detail = ", ".join(f"{name.split('.', 1)[-1]}={config.get(name)}"
+                               for name in shown if name in config)
+            if len(keys) > 1 and not detail:
+                detail = "recipe " + str(key[1])[:8]
+            labels[key] = f"{model} ({detail})" if detail else str(model)
     return labels
 
 
