@@ -175,3 +175,15 @@ def test_results_layer_never_imports_torch(tmp_path):
     assert result.stdout.strip() == "[]"
     assert (tmp_path / "lb" / "README.md").exists()
     assert len(list((tmp_path / "lb" / "plots").glob("*.png"))) == 1
+
+
+def test_labels_show_build_options_and_nested_differences(tmp_path):
+    narrow = _run(1, model="msca", recipe="a")
+    narrow["config"]["model_options"] = {"widths": [32, 64]}
+    narrow["config"]["hparams"] = {"lr": 0.001, "epochs": 5}
+    wide = _run(2, model="msca", recipe="b")
+    wide["config"]["model_options"] = {"widths": [64, 128]}
+    wide["config"]["hparams"] = {"lr": 0.001, "epochs": 10}
+    text = write_leaderboard([narrow, wide], {}, tmp_path).read_text()
+    assert "msca (epochs=5, widths=[32, 64])" in text
+    assert "msca (epochs=10, widths=[64, 128])" in text
