@@ -74,3 +74,23 @@ def test_console_script_exit_code_without_traceback():
                             check=False)
     assert result.returncode == 2
     assert result.stderr.startswith("ferbench: error: unknown model 'nope'")
+
+
+def test_data_show_writes_a_grid(cli, tmp_path):
+    out = tmp_path / "grid.png"
+    code, stdout, _ = cli("data", "show", "synthfer", "--output", str(out),
+                          "-o", "subjects=4", "-o", "per_class=2")
+    assert code == 0 and stdout.strip() == str(out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+def test_data_check_lists_counts(cli):
+    code, out, _ = cli("data", "check", "synthfer", "-o", "subjects=4", "-o", "per_class=2")
+    assert code == 0
+    assert out.splitlines()[0] == "synthfer: 64 samples, 4 subjects, 1x48x48"
+    assert "  happy      8" in out and "skipped: 0" in out
+
+
+def test_data_check_bad_option_is_a_user_error(cli):
+    code, _, err = cli("data", "check", "synthfer", "-o", "image_size=abc")
+    assert code == 2 and "image_size" in err
