@@ -131,7 +131,7 @@ def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested config as dotted keys (hparams.lr, model_options.width, ...)."""
     out: dict[str, Any] = {}
     for name, value in config.items():
-        if isinstance(value, Mapping) and value:
+        if isinstance(value, Mapping):  # an empty mapping adds no key
             out.update(_flat(value, f"{prefix}{name}."))
         else:
             out[f"{prefix}{name}"] = value
@@ -155,7 +155,7 @@ def _recipe_labels(recipes: dict[tuple, list[dict]]) -> dict[tuple, str]:
             detail = ", ".join(f"{name.split('.', 1)[-1]}={config.get(name)}"
                                for name in shown if name in config)
             if len(keys) > 1 and not detail:
-                detail = "recipe " + str(key[1])[:8]
+                detail = "defaults"
             labels[key] = f"{model} ({detail})" if detail else str(model)
     return labels
 

@@ -187,3 +187,12 @@ def test_labels_show_build_options_and_nested_differences(tmp_path):
     text = write_leaderboard([narrow, wide], {}, tmp_path).read_text()
     assert "msca (epochs=5, widths=[32, 64])" in text
     assert "msca (epochs=10, widths=[64, 128])" in text
+
+
+def test_recipe_without_build_options_is_labelled_defaults(tmp_path):
+    narrow = _run(1, model="msca", recipe="a")
+    narrow["config"]["model_options"] = {"widths": [32, 64]}
+    full = _run(2, model="msca", recipe="b")
+    full["config"]["model_options"] = {}
+    text = write_leaderboard([narrow, full], {}, tmp_path).read_text()
+    assert "msca (widths=[32, 64])" in text and "msca (defaults)" in text
