@@ -5,11 +5,11 @@ import pluggy
 
 from .data.info import DatasetInfo
 from .method import Method
-from .specs import DatasetSpec, MetricSpec, ModelSpec, Reported
+from .specs import DatasetSpec, MetricSpec, ModelSpec, Reported, TaskSpec
 
 __version__ = "0.1.0"
 
 hookimpl = pluggy.HookimplMarker("ferbench")
 
-__all__ = ["hookimpl", "DatasetSpec", "ModelSpec", "MetricSpec", "Reported", "Method",
-           "DatasetInfo", "__version__"]
+__all__ = ["hookimpl", "TaskSpec", "DatasetSpec", "ModelSpec", "MetricSpec", "Reported",
+           "Method", "DatasetInfo", "__version__"]

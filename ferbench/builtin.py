@@ -1,7 +1,13 @@
-"""The core's own plugin: registers the built-in datasets, models and metrics through the
+"""The core's own plugin: registers the built-in tasks, datasets, models and metrics through the
 same hooks as any third-party plugin."""
 
 from . import hookimpl
+
+
+@hookimpl
+def ferbench_register_tasks():
+    from .tasks.catalog import TASKS
+    return TASKS
 
 
 @hookimpl
@@ -18,5 +24,6 @@ def ferbench_register_models():
 
 @hookimpl
 def ferbench_register_metrics():
+    from .metrics.au import AU_METRICS
     from .metrics.catalog import METRICS
-    return METRICS
+    return [*METRICS, *AU_METRICS]

@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import UserError
 
 DEFAULT_DB = "runs/ferbench.db"
-KINDS = ("datasets", "models", "metrics")
+KINDS = ("tasks", "datasets", "models", "metrics")
 
 
 def _registry(args):
@@ -31,6 +31,14 @@ def _store(args):
 def cmd_list(args) -> int:
     from tabulate import tabulate
     specs = _registry(args).find(args.kind, args.pattern)
+    if args.kind == "tasks":
+        rows = [[s.name, s.plugin, s.summary] for s in specs]
+        print(tabulate(rows, headers=["name", "plugin", "summary"]) if rows else
+              f"no tasks match {args.pattern!r}")
+        return 0
+    if args.task:
+        _registry(args).get("tasks", args.task)
+        specs = [s for s in specs if args.task in s.tasks]
     rows = []
     for s in specs:
         row = [s.name, ",".join(s.tasks), s.plugin, s.summary]
@@ -41,7 +49,8 @@ def cmd_list(args) -> int:
     headers = ["name", "tasks", "plugin", "summary"]
     if args.kind == "models":
         headers.insert(3, "reported acc.")
-    print(tabulate(rows, headers=headers) if rows else f"no {args.kind} match {args.pattern!r}")
+    what = f"{args.pattern!r}" + (f" for task {args.task}" if args.task else "")
+    print(tabulate(rows, headers=headers) if rows else f"no {args.kind} match {what}")
     return 0
 
 
@@ -71,9 +80,10 @@ def _run_config(args):
     config = RunConfig(model=model, dataset=dataset or options["train_dataset"])
     apply_options(config, options, f"--config {args.config}")
     apply_options(config, parse_assignments(args.option or []), "-o")
-    flags = {"data_root": args.data_root, "protocol": args.protocol, "k": args.k,
-             "fold": args.fold, "seed": args.seed, "device": args.device, "threads": args.threads,
-             "train_dataset": args.train_dataset, "test_dataset": args.test_dataset}
+    flags = {"task": args.task, "data_root": args.data_root, "protocol": args.protocol,
+             "k": args.k, "fold": args.fold, "seed": args.seed, "device": args.device,
+             "threads": args.threads, "train_dataset": args.train_dataset,
+             "test_dataset": args.test_dataset, "pretrain_dataset": args.pretrain_dataset}
     for key, value in flags.items():
         if value is not None:
             setattr(config, key, value)
@@ -90,9 +100,17 @@ def _run_config(args):
 def cmd_run(args) -> int:
     config = _run_config(args)
     registry = _registry(args)
-    registry.get("models", config.model)  # fail fast on names, before importing torch
-    for name in filter(None, (config.dataset, config.train_dataset, config.test_dataset)):
+    spec = registry.get("models", config.model)  # fail fast, before importing torch
+    for name in filter(None, (config.dataset, config.train_dataset, config.test_dataset,
+                              config.pretrain_dataset)):
         registry.get("datasets", name)
+    if config.task:
+        registry.get("tasks", config.task)
+    from .config import resolve_hparams
+    resolve_hparams(spec.defaults, config.hparams, spec.hparams)
+    if args.json:
+        from .progress import set_quiet
+        set_quiet(True)
     store = _store(args)
     from .engine.runner import Runner
     out = Path(args.out) if args.out else store.path.parent / "artifacts"
@@ -168,9 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: all; env FERBENCH_PLUGINS)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("list", help="list datasets, models or metrics")
+    p = sub.add_parser("list", help="list tasks, datasets, models or metrics")
     p.add_argument("kind", choices=KINDS)
     p.add_argument("pattern", nargs="?", help="shell-style wildcard, e.g. 'vgg*'")
+    p.add_argument("--task", help="only entries that support this task (expression, au, ...)")
     p.set_defaults(fn=cmd_list)
 
     sub.add_parser("plugins", help="loaded and broken plugins").set_defaults(fn=cmd_plugins)
@@ -178,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="train, evaluate, time and record a model on a dataset")
     p.add_argument("--model")
     p.add_argument("--dataset")
+    p.add_argument("--task", help="expression, au or transfer (default: the first task that "
+                   "model and dataset share)")
     p.add_argument("--data-root")
     p.add_argument("--protocol", help="official, holdout, kfold or loso")
     p.add_argument("--k", type=int, help="number of folds for kfold (default 10)")
@@ -186,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-dataset", help="cross-dataset: train on this dataset")
     p.add_argument("--test-dataset", help="cross-dataset: test on this dataset "
                    "(its root: -o data.test_root=PATH)")
+    p.add_argument("--pretrain-dataset", help="auxiliary dataset handed to the method "
+                   "(its root: -o pretrain.root=PATH)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)

@@ -20,6 +20,7 @@ CHOICES = {
     "optimizer": ("adam", "adamw", "sgd"),
     "schedule": ("cosine", "step_table", "poly", "constant"),
     "normalize": ("dataset", "per_image", "none"),
+    "au_thresholds": ("fixed", "val"),
 }
 AUGMENT_KEYS = {"hflip": bool, "shift": float, "rotate": float, "zoom": float}
 # hyper-parameter -> (type, minimum); the runner's training recipe
@@ -30,23 +31,26 @@ HPARAMS: dict[str, tuple[type, float | None]] = {
     "loss": (str, None), "label_smoothing": (float, 0), "augment": (dict, None),
     "normalize": (str, None), "input_size": (int, 8), "in_chans": (int, 1),
     "workers": (int, 0), "amp": (bool, None), "channels_last": (bool, None),
+    "betas": (list, None), "pos_weight": (bool, None), "au_thresholds": (str, None),
 }
 BASE_HPARAMS: dict[str, Any] = {
     "epochs": 10, "batch_size": 64, "lr": 1e-3, "weight_decay": 0.0, "momentum": 0.9,
     "optimizer": "adamw", "schedule": "cosine", "lr_table": [], "lr_table_epochs": None,
     "poly_power": 0.9, "loss": "cross_entropy", "label_smoothing": 0.0, "augment": {},
     "normalize": "dataset", "input_size": None, "in_chans": None, "workers": 0,
-    "amp": True, "channels_last": True,
+    "amp": True, "channels_last": True, "betas": [0.9, 0.999], "pos_weight": False,
+    "au_thresholds": "fixed",
 }
-RUN_FIELDS = ("model", "dataset", "data_root", "protocol", "k", "fold", "folds", "seed",
-              "device", "threads", "strict", "train_dataset", "test_dataset", "model_options",
-              "data_options")
+RUN_FIELDS = ("model", "dataset", "task", "data_root", "protocol", "k", "fold", "folds", "seed",
+              "device", "threads", "strict", "train_dataset", "test_dataset", "pretrain_dataset",
+              "model_options", "data_options", "pretrain_options")
 
 
 @dataclass
 class RunConfig:
     model: str
     dataset: str
+    task: str | None = None  # None: the first task that model and dataset both support
     data_root: str | None = None
     protocol: str | None = None  # None: the dataset's default protocol
     k: int = 10
@@ -58,9 +62,11 @@ class RunConfig:
     strict: bool = False
     train_dataset: str | None = None  # cross-dataset: train on this, test on `test_dataset`
     test_dataset: str | None = None
+    pretrain_dataset: str | None = None  # an auxiliary dataset handed to the method
     hparams: dict[str, Any] = field(default_factory=dict)  # overrides of the spec defaults
     model_options: dict[str, Any] = field(default_factory=dict)
     data_options: dict[str, Any] = field(default_factory=dict)
+    pretrain_options: dict[str, Any] = field(default_factory=dict)  # root and loader options
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -86,14 +92,29 @@ def _coerce(key: str, value: Any, kind: type, minimum) -> Any:
     return value
 
 
-def validate_hparam(key: str, value: Any) -> Any:
-    """A validated hyper-parameter value, or a UserError naming the option."""
+def _declared_type(default: Any) -> type:
+    for kind in (bool, int, float, str, list, dict):
+        if isinstance(default, kind):
+            return kind
+    raise TypeError(f"hyper-parameter default {default!r}: expected bool, int, float, str, "
+                    "list or dict")
+
+
+def validate_hparam(key: str, value: Any, declared: dict[str, Any] | None = None) -> Any:
+    """A validated hyper-parameter value, or a UserError naming the option. `declared` holds
+    a model spec's own hyper-parameters (name -> default; the default's type is enforced)."""
+    declared = declared or {}
+    if key in declared and key not in HPARAMS:
+        if value is None:
+            return None
+        return _coerce(key, value, _declared_type(declared[key]), None)
     if key not in HPARAMS:
-        close = difflib.get_close_matches(key, list(HPARAMS) + ["model.*", "data.*"], n=3)
+        valid = list(HPARAMS) + list(declared)
+        close = difflib.get_close_matches(key, valid + ["model.*", "data.*"], n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UserError(f"unknown option '{key}': expected one of {', '.join(HPARAMS)}, "
-                        f"augment.<{'|'.join(AUGMENT_KEYS)}>, model.<name> or "
-                        f"data.<name>{hint}")
+        raise UserError(f"unknown option '{key}': expected one of {', '.join(valid)}, "
+                        f"augment.<{'|'.join(AUGMENT_KEYS)}>, model.<name>, data.<name> or "
+                        f"pretrain.<name>{hint}")
     if value is None and BASE_HPARAMS[key] is None:
         return None
     value = _coerce(key, value, *HPARAMS[key])
@@ -160,21 +181,29 @@ def apply_options(config: RunConfig, options: dict[str, Any], origin: str) -> No
             config.model_options[key[6:]] = value
         elif key.startswith("data."):
             config.data_options[key[5:]] = value
+        elif key.startswith("pretrain."):
+            config.pretrain_options[key[9:]] = value
         elif key.startswith("augment."):
             augment = dict(config.hparams.get("augment", {}))
             augment[key[8:]] = validate_augment(key[8:], value)
             config.hparams["augment"] = augment
-        else:
+        elif key in HPARAMS:
             config.hparams[key] = validate_hparam(key, value)
+        else:  # a model's own hyper-parameter: validated against its spec by resolve_hparams
+            config.hparams[key] = value
 
 
-def resolve_hparams(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """The full recipe: ferbench's base values < the spec's defaults < the user's overrides
-    (an `augment` override updates the spec's augmentation key by key)."""
-    hp = dict(BASE_HPARAMS)
+def resolve_hparams(defaults: dict[str, Any], overrides: dict[str, Any],
+                    declared: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The full recipe: ferbench's base values < the spec's declared hyper-parameters < the
+    spec's defaults < the user's overrides (an `augment` override updates the spec's
+    augmentation key by key). Unknown keys fail with the list of valid ones."""
+    declared = declared or {}
+    hp = {**BASE_HPARAMS, **declared}
     for key, value in defaults.items():
-        hp[key] = validate_hparam(key, value)
+        hp[key] = validate_hparam(key, value, declared)
     for key, value in overrides.items():
+        value = validate_hparam(key, value, declared)
         if key == "augment":
             value = {**hp.get("augment", {}), **value}
         hp[key] = value

@@ -6,6 +6,11 @@ hookspec = pluggy.HookspecMarker("ferbench")
 
 
 @hookspec
+def ferbench_register_tasks():
+    """Return a list of TaskSpec."""
+
+
+@hookspec
 def ferbench_register_datasets():
     """Return a list of DatasetSpec."""
 

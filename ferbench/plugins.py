@@ -13,12 +13,12 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginConflict, UserError
-from .specs import DatasetSpec, MetricSpec, ModelSpec
+from .specs import DatasetSpec, MetricSpec, ModelSpec, TaskSpec
 
 GROUP = "ferbench"
 ENV_PLUGINS = "FERBENCH_PLUGINS"
 CORE = "builtin"  # entry-point name of the core's own built-ins, always loaded
-KINDS = {"datasets": DatasetSpec, "models": ModelSpec, "metrics": MetricSpec}
+KINDS = {"tasks": TaskSpec, "datasets": DatasetSpec, "models": ModelSpec, "metrics": MetricSpec}
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Registry:
         return [p for p in self.plugins if p.error]
 
     def specs(self, kind: str) -> dict:
-        """All specs of a kind ('datasets', 'models', 'metrics') by name."""
+        """All specs of a kind ('tasks', 'datasets', 'models', 'metrics') by name."""
         if kind not in self._specs:
             self._specs[kind] = self._collect(kind)
         return self._specs[kind]
@@ -75,6 +75,13 @@ class Registry:
         hint = f"; did you mean {', '.join(close)}?" if close else \
             f"; see `ferbench list {kind}`"
         raise UserError(f"unknown {kind[:-1]} '{name}'{hint}")
+
+    def task(self, name: str):
+        """The Task object called `name` (created once per registry)."""
+        tasks = self.__dict__.setdefault("_tasks", {})
+        if name not in tasks:
+            tasks[name] = self.get("tasks", name).create()
+        return tasks[name]
 
     def find(self, kind: str, pattern: str | None = None) -> list:
         """Specs whose name matches a shell-style wildcard pattern, sorted by name."""

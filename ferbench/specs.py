@@ -10,8 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-TASKS = ("expression", "au", "transfer")
-
 
 def resolve(factory: Callable | str) -> Callable:
     """Return the callable behind a factory, importing a "module:attr" string on demand."""
@@ -48,9 +46,20 @@ class _Spec:
 
     def __post_init__(self) -> None:
         self.tasks = tuple(self.tasks)
-        unknown = [t for t in self.tasks if t not in TASKS]
-        if unknown:
-            raise ValueError(f"{self.name}: unknown task(s) {unknown}; expected {TASKS}")
+
+
+@dataclass
+class TaskSpec:
+    """A task (expression, au, transfer, ...): `create()` returns a `ferbench.tasks.Task`."""
+
+    name: str
+    factory: Callable | str = ""
+    summary: str = ""
+    plugin: str = ""
+    version: str = ""
+
+    def create(self):
+        return resolve(self.factory)()
 
 
 @dataclass
@@ -73,6 +82,9 @@ class ModelSpec(_Spec):
 
     build: Callable | str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
+    # the model's own hyper-parameters beyond ferbench's (name -> default, typed by it),
+    # e.g. {"lr_d": 1e-4, "n_critic": 5}; `-o lr_d=...` is validated against them
+    hparams: dict[str, Any] = field(default_factory=dict)
     reported: list[Reported] = field(default_factory=list)
     paper: str = ""
 

@@ -17,6 +17,7 @@ class DatasetInfo:
     source: str = ""
     licence: str = ""
     extra: dict = field(default_factory=dict, compare=False)
+    task: str = "expression"  # the task a model is built for (set by the runner)
 
     @property
     def num_classes(self) -> int:
@@ -25,3 +26,8 @@ class DatasetInfo:
     @property
     def num_aus(self) -> int:
         return len(self.au_codes)
+
+    @property
+    def num_outputs(self) -> int:
+        """Outputs of a model for `task`: one per AU for 'au', one per class otherwise."""
+        return self.num_aus if self.task == "au" else self.num_classes

@@ -12,12 +12,14 @@ from ..specs import resolve
 
 
 def build_optimizer(params, hp: dict) -> torch.optim.Optimizer:
+    """SGD (momentum), Adam or AdamW (betas) from `hp`."""
     lr, wd = hp["lr"], hp["weight_decay"]
     if hp["optimizer"] == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=hp["momentum"], weight_decay=wd)
+    betas = tuple(hp.get("betas") or (0.9, 0.999))
     if hp["optimizer"] == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
-    return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=wd)
+    return torch.optim.AdamW(params, lr=lr, betas=betas, weight_decay=wd)
 
 
 def step_table_lr(table: list, epoch: int, scale: float) -> float:
@@ -29,13 +31,16 @@ def step_table_lr(table: list, epoch: int, scale: float) -> float:
     return lr
 
 
-def epoch_lr_factor(hp: dict):
-    """epoch -> multiplier of the base lr, for torch.optim.lr_scheduler.LambdaLR."""
+def epoch_lr_factor(hp: dict, total: int | None = None):
+    """step -> multiplier of the base lr, for torch.optim.lr_scheduler.LambdaLR. Steps are
+    epochs (total = hp["epochs"]) or iterations (total = all iterations of the run); the
+    step table counts epochs only."""
     epochs, base, schedule = hp["epochs"], hp["lr"], hp["schedule"]
+    total = total or epochs
     if schedule == "cosine":
-        return lambda e: 0.5 * (1 + math.cos(math.pi * e / epochs))
-    if schedule == "poly":
-        return lambda e: (1 - e / epochs) ** hp["poly_power"]
+        return lambda e: 0.5 * (1 + math.cos(math.pi * e / total))
+    if schedule == "poly":  # (1 - t/T)^p, e.g. paper 000's per-iteration decay
+        return lambda e: max(0.0, 1 - e / total) ** hp["poly_power"]
     if schedule == "step_table":
         table = sorted(hp["lr_table"])
         if not table:

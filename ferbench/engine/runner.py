@@ -1,73 +1,36 @@
-"""The run: config -> specs -> data -> splits -> fit -> evaluate -> time -> record."""
+"""The run: config -> run plan -> per split: fit -> task evaluation -> time -> record.
+
+The runner asks the run's task for targets, loss, evaluation and plots; it has no
+per-task branches. Scores and bookkeeping are recorded apart.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
-from ..config import RunConfig, config_hash, resolve_hparams
-from ..data.cache import cached_load
-from ..data.crossdataset import align_classes, combine
+from ..config import RunConfig, config_hash
 from ..data.faceset import FaceSet
-from ..data.protocols import Split, build_splits, cross_split
+from ..data.protocols import Split
 from ..errors import UserError
 from ..method import Method
-from ..results.plots import save_confusion_matrix
 from ..results.store import RunStore
 from .context import RunContext
-from .device import autocast_dtype, configure_backends, seed_everything, select_device
+from .device import autocast_dtype, configure_backends, seed_everything
 from .environment import device_name, fingerprint
-from .evaluate import evaluate
+from .plan import RunPlan, build_plan, load_dataset, pretrain_for_split
 from .supervised import SupervisedMethod
 from .timer import time_inference
 
-
-@dataclass
-class Prepared:
-    data: FaceSet
-    protocol: str
-    splits: list[Split]
-
-
-def load_dataset(registry, name: str, root: str | None, options: dict, strict: bool):
-    """A dataset's FaceSet through the decoded-tensor cache; a clear error for a missing root."""
-    spec = registry.get("datasets", name)
-    path = None
-    if spec.requires_root:
-        if not root:
-            raise UserError(f"dataset '{name}' needs --data-root: expected {spec.layout} "
-                            f"({spec.licence})")
-        path = Path(root).expanduser()
-        if not path.exists():
-            raise UserError(f"--data-root {path}: not found; dataset '{name}' expects "
-                            f"{spec.layout} ({spec.licence})")
-    return cached_load(spec, path, {**options, "strict": strict})
-
-
-def prepare(config: RunConfig, registry) -> Prepared:
-    """Load the data and build the protocol's splits (cross-dataset when both set)."""
-    if config.train_dataset or config.test_dataset:
-        if not (config.train_dataset and config.test_dataset):
-            raise UserError("--train-dataset and --test-dataset go together")
-        a = load_dataset(registry, config.train_dataset, config.data_root,
-                         config.data_options, config.strict)
-        b = load_dataset(registry, config.test_dataset, config.data_options.get("test_root"),
-                         {k: v for k, v in config.data_options.items() if k != "test_root"},
-                         config.strict)
-        a, b, dropped = align_classes(a, b)
-        merged, pool, test = combine(a, b)
-        merged.info.extra["dropped_classes"] = dropped
-        return Prepared(merged, "cross", [cross_split(merged, pool, test, seed=config.seed)])
-    data = load_dataset(registry, config.dataset, config.data_root, config.data_options,
-                        config.strict)
-    protocol = config.protocol or registry.get("datasets", config.dataset).default_protocol
-    return Prepared(data, protocol, build_splits(data, protocol, k=config.k, seed=config.seed))
+__all__ = ["Runner", "build_method", "load_dataset"]
 
 
 def select_splits(splits: list[Split], config: RunConfig) -> list[Split]:
@@ -79,7 +42,7 @@ def select_splits(splits: list[Split], config: RunConfig) -> list[Split]:
     return [splits[fold]]
 
 
-def build_method(spec, info, hp: dict, options: dict) -> Method:
+def build_method(spec, info, hp: dict, options: dict, task=None) -> Method:
     try:
         built = spec.builder()(info, **options)
     except TypeError as exc:
@@ -90,7 +53,7 @@ def build_method(spec, info, hp: dict, options: dict) -> Method:
     if isinstance(built, Method):
         return built
     if isinstance(built, nn.Module):
-        return SupervisedMethod(built, hp, info.in_chans)
+        return SupervisedMethod(built, hp, info.in_chans, task)
     raise TypeError(f"model {spec.name}: build returned {type(built).__name__}, "
                     "expected an nn.Module or a ferbench.Method")
 
@@ -102,86 +65,98 @@ class Runner:
         self.registry, self.store, self.out_dir, self.quiet = registry, store, out_dir, quiet
 
     def run(self, config: RunConfig) -> list[dict]:
-        spec = self.registry.get("models", config.model)
-        hp = resolve_hparams(spec.defaults, config.hparams)
-        device = select_device(config.device)
-        if config.threads:
+        if config.threads is not None:
             if config.threads < 1:
                 raise UserError(f"--threads: expected a positive integer, got {config.threads}")
             torch.set_num_threads(config.threads)
-        configure_backends(device)
-        prepared = prepare(config, self.registry)
-        splits = select_splits(prepared.splits, config)
+        plan = build_plan(self.registry, config)
+        configure_backends(plan.device)
+        splits = select_splits(plan.splits, config)
         plugins = {p.dist: p.version for p in self.registry.plugins if not p.error}
-        env = fingerprint(device, plugins)
-        return [self._run_split(config, spec, hp, device, prepared, split, env)
-                for split in splits]
+        env = fingerprint(plan.device, plugins)
+        return [self._run_split(plan, split, env) for split in splits]
 
-    def _run_split(self, config, spec, hp, device, prepared: Prepared, split: Split, env):
-        data = prepared.data
-        recipe = {"model": spec.name, "dataset": data.info.name, "protocol": prepared.protocol,
-                  "k": config.k if prepared.protocol == "kfold" else None,
-                  "hparams": hp, "model_options": config.model_options,
-                  "data_options": config.data_options, "device": device.type}
-        full = {**recipe, "seed": config.seed, "fold": split.fold}
-        folder = (f"{time.strftime('%Y%m%d-%H%M%S')}-{spec.name}-{data.info.name}"
-                  f"-f{split.fold if split.fold is not None else 0}-{uuid.uuid4().hex[:6]}")
-        artifacts = self.out_dir / folder.replace("->", "-to-")
+    def _run_split(self, plan: RunPlan, split: Split, env: dict) -> dict:
+        full = plan.run_config(split)
+        chash = config_hash(full)
+        name = plan.data.info.name.replace("->", "-to-")
+        artifacts = self.out_dir / (f"{time.strftime('%Y%m%d-%H%M%S')}-{plan.spec.name}-{name}"
+                                    f"-f{split.fold or 0}-{uuid.uuid4().hex[:6]}")
         artifacts.mkdir(parents=True, exist_ok=True)
         run_id = self.store.start({
-            "task": "expression", "dataset": data.info.name, "protocol": prepared.protocol,
-            "fold": split.fold, "model": spec.name, "plugin": spec.plugin,
-            "plugin_version": spec.version, "config": full, "config_hash": config_hash(full),
-            "recipe_hash": config_hash(recipe), "seed": config.seed,
+            "task": plan.task.name, "dataset": plan.data.info.name, "protocol": plan.protocol,
+            "fold": split.fold, "model": plan.spec.name, "plugin": plan.spec.plugin,
+            "plugin_version": plan.spec.version, "config": full, "config_hash": chash,
+            "recipe_hash": config_hash(plan.recipe()), "seed": plan.config.seed,
             "manifest": split.manifest, "environment": env, "artifacts": str(artifacts)})
         hook = self.registry.pm.hook
         hook.ferbench_run_started(run_id=run_id, config=full)
+        resume_dir = self.store.path.parent / "resume" / chash
         try:
-            metrics, timing = self._fit_and_measure(config, spec, hp, device, data, split,
-                                                    artifacts, run_id)
+            metrics, timing, bookkeeping = self._fit_and_measure(plan, split, artifacts, run_id,
+                                                                 resume_dir)
         except BaseException as exc:
             self.store.fail(run_id, f"{type(exc).__name__}: {exc}")
             hook.ferbench_run_finished(run_id=run_id, status="failed", metrics={})
             raise
-        self.store.finish(run_id, metrics, timing)
+        self.store.finish(run_id, metrics, timing, bookkeeping)
+        shutil.rmtree(resume_dir, ignore_errors=True)
         hook.ferbench_run_finished(run_id=run_id, status="finished", metrics=metrics)
         return self.store.get(run_id)
 
-    def _fit_and_measure(self, config, spec, hp, device, data: FaceSet, split: Split,
-                         artifacts: Path, run_id: int) -> tuple[dict, dict]:
-        seed_everything(config.seed)
+    def _epoch_end(self, run_id: int):
+        def on_epoch_end(epoch: int, record: dict) -> None:
+            self.store.heartbeat(run_id)
+            self.registry.pm.hook.ferbench_epoch_end(run_id=run_id, epoch=epoch, metrics=record)
+        return on_epoch_end
+
+    def _fit_and_measure(self, plan: RunPlan, split: Split, artifacts: Path, run_id: int,
+                         resume_dir: Path) -> tuple[dict, dict, dict]:
+        seed_everything(plan.config.seed)
+        hp, data, task, device = plan.hparams, plan.data, plan.task, plan.device
         train, val, test = (data.subset(i) for i in (split.train, split.val, split.test))
-        info = replace(data.info, in_chans=hp["in_chans"] or data.info.in_chans,
-                       image_size=hp["input_size"] or data.info.image_size)
-        method = build_method(spec, info, hp, config.model_options)
-        amp = autocast_dtype(device, hp["amp"])
-        ctx = RunContext(device=device, amp_dtype=amp, seed=config.seed, hparams=hp,
-                         artifacts=artifacts, quiet=self.quiet,
+        info = task.model_info(replace(data.info, in_chans=hp["in_chans"] or data.info.in_chans,
+                                       image_size=hp["input_size"] or data.info.image_size))
+        method = build_method(plan.spec, info, hp, plan.config.model_options, task)
+        roles: dict[str, FaceSet] = {"train": train, "val": val}
+        pretrain = pretrain_for_split(plan, split)
+        if pretrain is not None:
+            roles["pretrain"] = pretrain
+        ctx = RunContext(device=device, amp_dtype=autocast_dtype(device, hp["amp"]),
+                         seed=plan.config.seed, hparams=hp, artifacts=artifacts, task=task,
+                         info=info, registry=self.registry, roles=roles, quiet=self.quiet,
                          channels_last=device.type == "cuda" and hp["channels_last"],
-                         on_epoch_end=lambda epoch, m: self.registry.pm.hook
-                         .ferbench_epoch_end(run_id=run_id, epoch=epoch, metrics=m))
-        ctx.log(f"run {run_id}: {spec.name} on {data.info.name} ({split.protocol}"
-                f"{'' if split.fold is None else f' fold {split.fold}'}): train {len(train)}, "
-                f"val {len(val)}, test {len(test)} on {device.type}")
+                         on_epoch_end=self._epoch_end(run_id), resume_dir=resume_dir)
+        ctx.log(f"run {run_id}: {plan.spec.name} on {data.info.name} [{task.name}] "
+                f"({split.protocol}{'' if split.fold is None else f' fold {split.fold}'}): "
+                f"train {len(train)}, val {len(val)}, test {len(test)} on {device.type}")
         start = time.perf_counter()
         method.fit(train, val, ctx)
         train_seconds = time.perf_counter() - start
-        scores = method.predict(test.images).float().cpu()
-        metrics = evaluate(self.registry, "expression", scores, test.labels,
-                           data.info.num_classes)
-        history = getattr(method, "history", [])
-        metrics.update({
-            "class_names": list(data.info.class_names),
-            "epochs": hp["epochs"] if isinstance(method, SupervisedMethod) else None,
+        evaluation = task.evaluate(method, test, ctx)
+        history = getattr(method, "history", None) or \
+            [r for records in ctx.history.values() for r in records]
+        bookkeeping = {
+            **evaluation.bookkeeping,
+            "epochs": hp["epochs"] if isinstance(method, SupervisedMethod) else
+            hp.get("epochs") if history else None,
             "best_epoch": getattr(method, "best_epoch", None),
-            "val_accuracy": max((h["val_accuracy"] for h in history), default=None),
+            "best_validation": max((h[task.selection] for h in history
+                                    if task.selection in h), default=None),
             "dropped_classes": data.info.extra.get("dropped_classes"),
-            "skipped_samples": len(data.skipped), "n_test": len(test)})
-        timing = time_inference(method, tuple(data.images.shape[1:]), device, ctx.amp_dtype)
+            "derived_aus": bool(data.info.extra.get("derived_aus", False)),
+            "skipped_samples": len(data.skipped), "n_train": len(train), "n_val": len(val),
+            "pretrain": None if pretrain is None else
+            {"dataset": plan.config.pretrain_dataset, "n": len(pretrain)}}
+        timing = time_inference(method, (info.in_chans, info.image_size, info.image_size),
+                                device, ctx.amp_dtype)
         timing.update({"device_name": device_name(device), "train_seconds": train_seconds})
         (artifacts / "metrics.json").write_text(json.dumps(
-            {"metrics": metrics, "timing": timing, "history": history}, indent=2))
-        save_confusion_matrix(metrics["confusion_matrix"], data.info.class_names,
-                              artifacts / "confusion.png",
-                              title=f"{spec.name} · {data.info.name}")
-        return metrics, timing
+            {"metrics": evaluation.metrics, "bookkeeping": bookkeeping, "timing": timing,
+             "history": history, "stages": ctx.history}, indent=2, default=str))
+        if evaluation.predictions:
+            np.savez_compressed(artifacts / "predictions.npz", **evaluation.predictions)
+        task.plots(evaluation, data.info, artifacts,
+                   f"{plan.spec.name} · {data.info.name}"
+                   f"{'' if split.fold is None else f' · fold {split.fold}'}")
+        return evaluation.metrics, timing, bookkeeping

@@ -12,8 +12,10 @@ CNN_DEFAULTS = {
 
 def _timm(name: str, summary: str) -> ModelSpec:
     return ModelSpec(name=name, build=f"ferbench.models.timm_models:{name.replace('-', '_')}",
-                     summary=summary, defaults=dict(CNN_DEFAULTS))
+                     summary=summary, defaults=dict(CNN_DEFAULTS), tasks=BOTH)
 
+
+BOTH = ("expression", "au")
 
 MODELS = [
     *[_timm(f"vgg{d}", f"VGG-{d} with batch norm (timm vgg{d}_bn), from scratch")
@@ -21,11 +23,13 @@ MODELS = [
     *[_timm(f"resnet{d}", f"ResNet-{d} (timm resnet{d}), from scratch") for d in (18, 34, 50)],
     ModelSpec(name="tiny-cnn", build="ferbench.models.tiny_cnn:build",
               summary="Three-layer CNN (~30k parameters) for tests and smoke runs",
-              defaults={**CNN_DEFAULTS, "epochs": 3}),
+              defaults={**CNN_DEFAULTS, "epochs": 3}, tasks=BOTH),
     ModelSpec(name="hog-svm-linear", build="ferbench.models.classic:hog_svm_linear",
-              summary="HOG features + linear SVM (scikit-learn), C chosen on validation"),
+              summary="HOG features + linear SVM (scikit-learn), C by subject-grouped CV"),
     ModelSpec(name="hog-svm-rbf", build="ferbench.models.classic:hog_svm_rbf",
-              summary="HOG features + RBF SVM (scikit-learn), C chosen on validation"),
+              summary="HOG features + RBF SVM (scikit-learn), C by subject-grouped CV"),
+    ModelSpec(name="hog-svm-au", build="ferbench.models.classic:hog_svm_au", tasks=("au",),
+              summary="HOG features + one linear SVM per AU, C by subject-grouped CV"),
     ModelSpec(name="logreg-pixels", build="ferbench.models.classic:logreg_pixels",
-              summary="Logistic regression on standardised raw pixels (scikit-learn)"),
+              summary="Logistic regression on standardised raw pixels, C by grouped CV"),
 ]

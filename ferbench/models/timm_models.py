@@ -9,7 +9,7 @@ from ..data.info import DatasetInfo
 
 
 def _create(timm_name: str, info: DatasetInfo, options: dict) -> nn.Module:
-    return timm.create_model(timm_name, pretrained=False, num_classes=info.num_classes,
+    return timm.create_model(timm_name, pretrained=False, num_classes=info.num_outputs,
                              in_chans=info.in_chans, **options)
 
 

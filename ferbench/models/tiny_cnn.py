@@ -19,4 +19,4 @@ def build(info: DatasetInfo, width: int = 16, **options) -> nn.Module:
 
     return nn.Sequential(*block(info.in_chans, width), *block(width, 2 * width),
                          *block(2 * width, 4 * width), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                         nn.Linear(4 * width, info.num_classes))
+                         nn.Linear(4 * width, info.num_outputs))

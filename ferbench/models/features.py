@@ -1,0 +1,121 @@
+"""Feature + classifier methods: a frozen feature extractor (HOG, raw pixels, a network's
+activations, several concatenated) -> optional L2 normalisation -> standardisation -> a
+scikit-learn classifier whose hyper-parameters are searched by cross-validation grouped by
+subject (GridSearchCV with GroupKFold) on the training subjects only. The AU task gets one
+classifier per AU, fitted on that AU's known labels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, GroupKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import Normalizer, StandardScaler
+
+from ..data.faceset import FaceSet
+from ..errors import UserError
+from ..method import Method
+
+UNKNOWN = 255
+Extractor = Callable[[torch.Tensor], np.ndarray]  # uint8 (B, C, H, W) -> (B, D)
+
+
+def concatenate(*extractors: Extractor) -> Extractor:
+    """Features of several extractors side by side."""
+    return lambda images: np.concatenate([e(images) for e in extractors], axis=1)
+
+
+def network_features(module: torch.nn.Module, device: torch.device | str = "cpu",
+                     batch_size: int = 256) -> Extractor:
+    """A frozen network (uint8 images -> (B, D) activations) as an extractor."""
+    module = module.eval()
+
+    @torch.no_grad()
+    def extract(images: torch.Tensor) -> np.ndarray:
+        out = [module(images[i:i + batch_size].to(device)).flatten(1).float().cpu()
+               for i in range(0, len(images), batch_size)]
+        return torch.cat(out).numpy()
+    return extract
+
+
+class FeatureClassifier(Method):
+    """`extractor` -> [L2] -> StandardScaler -> `classifier` (a scikit-learn estimator),
+    `grid` searched over the classifier's parameters (e.g. {"C": [0.1, 1, 10]})."""
+
+    def __init__(self, extractor: Extractor, classifier, grid: dict[str, Sequence], *,
+                 l2: bool = False, folds: int = 5):
+        self.extractor, self.classifier, self.l2, self.folds = extractor, classifier, l2, folds
+        self.grid = {f"clf__{k}": list(v) for k, v in grid.items()}
+        self.models: list = []  # one per class set (expression) or per AU
+        self.task = None
+        self.search: list[dict] = []
+
+    def _pipeline(self) -> Pipeline:
+        steps = [("l2", Normalizer())] if self.l2 else []
+        return Pipeline([*steps, ("scale", StandardScaler()), ("clf", clone(self.classifier))])
+
+    def _search(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray, scoring: str):
+        n_groups = len(set(groups))
+        if n_groups < 2:
+            raise UserError(f"feature classifier: a subject-grouped search needs at least 2 "
+                            f"training subjects, found {n_groups}")
+        search = GridSearchCV(self._pipeline(), self.grid, scoring=scoring,
+                              cv=GroupKFold(n_splits=min(self.folds, n_groups)), refit=True)
+        search.fit(x, y, groups=groups)
+        self.search.append({"params": {k[5:]: v for k, v in search.best_params_.items()},
+                            "cv_score": float(search.best_score_), "scoring": scoring})
+        return search.best_estimator_
+
+    def fit(self, train: FaceSet, val: FaceSet, ctx) -> None:
+        """Search and fit on the training subjects (train and validation parts together:
+        both are training subjects; the test split is never seen)."""
+        self.task = ctx.task
+        data = [train, val] if len(val) else [train]
+        x = np.concatenate([self.extractor(d.images) for d in data])
+        groups = np.concatenate([d.subjects for d in data])
+        if self.task.name == "au":
+            targets = np.concatenate([d.au_presence.numpy() for d in data])
+            self.models = []
+            for j in range(targets.shape[1]):
+                known = targets[:, j] != UNKNOWN
+                y = targets[known, j]
+                if len(np.unique(y)) < 2:  # a constant AU: predict its only value
+                    self.models.append(float(y[0]) if len(y) else 0.0)
+                    continue
+                self.models.append(self._search(x[known], y, groups[known], "f1"))
+        else:
+            y = np.concatenate([d.labels.numpy() for d in data])
+            self.models = [self._search(x, y, groups, "accuracy")]
+        best = np.mean([s["cv_score"] for s in self.search]) if self.search else None
+        ctx.log(f"grouped CV ({self.folds} folds): {self.search}")
+        ctx.on_epoch_end(1, {"epoch": 1, "cv_score": best})
+        self.num_outputs = ctx.info.num_outputs
+
+    def _scores(self, model, x: np.ndarray) -> np.ndarray:
+        if hasattr(model, "predict_proba"):
+            return model.predict_proba(x)
+        return model.decision_function(x)
+
+    def predict(self, images: torch.Tensor) -> torch.Tensor:
+        """Expression: class probabilities or decision values (B, K). AUs: per-AU
+        probabilities, the sigmoid of the SVM decision value (0.5 = the SVM's boundary)."""
+        x = self.extractor(images.cpu())
+        if self.task.name == "au":
+            columns = []
+            for model in self.models:
+                if isinstance(model, float):
+                    columns.append(np.full(len(x), model))
+                else:
+                    columns.append(1 / (1 + np.exp(-model.decision_function(x))))
+            return torch.as_tensor(np.stack(columns, 1), dtype=torch.float32)
+        model = self.models[0]
+        raw = self._scores(model, x)
+        proba = hasattr(model, "predict_proba")
+        if raw.ndim == 1:  # binary decision values
+            raw = np.stack([-raw, raw], 1)
+        scores = np.full((len(x), self.num_outputs), 0.0 if proba else -1e9)
+        scores[:, model.classes_] = raw
+        return torch.as_tensor(scores, dtype=torch.float32)
