@@ -24,6 +24,6 @@ def ferbench_register_models():
 
 @hookimpl
 def ferbench_register_metrics():
-    from .metrics.au import AU_METRICS
+    from .metrics.au_catalog import AU_METRICS
     from .metrics.catalog import METRICS
     return [*METRICS, *AU_METRICS]

@@ -123,11 +123,34 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from .engine.bench import run_bench_command
+    if args.json:
+        from .progress import set_quiet
+        set_quiet(True)
+    print(run_bench_command(_registry(args), _store(args).path, args.model, args.option or [],
+                            args.input, args.batch, args.threads, args.device, args.json,
+                            args.csv))
+    return 0
+
+
 def cmd_runs(args) -> int:
     from .results.views import runs_table
-    rows = _store(args).list(status=args.status, model=args.model, dataset=args.dataset,
-                             limit=args.limit)
-    print(runs_table(rows) if rows else "no runs recorded")
+    store = _store(args)
+    if args.prune:
+        pruned = store.prune_interrupted()
+        print(f"pruned {pruned} interrupted run{'s' * (pruned != 1)}")
+    filters = {"status": args.status, "model": args.model, "dataset": args.dataset,
+               "task": args.task}
+    rows = store.list(**filters, include_superseded=args.all, limit=args.limit)
+    registry = _registry(args)
+    tasks = {name: registry.task(name) for name in {row["task"] for row in rows}
+             if name in registry.specs("tasks")}
+    print(runs_table(rows, tasks) if rows else "no runs recorded")
+    hidden = 0 if args.all else sum(row["superseded"] for row in store.list(**filters))
+    if hidden:
+        print(f"{hidden} superseded run{'s' * (hidden != 1)} (an older run of the same recipe, "
+              "fold and seed) not shown; --all lists them")
     return 0
 
 
@@ -141,13 +164,32 @@ def cmd_show(args) -> int:
 
 
 def cmd_leaderboard(args) -> int:
+    from .results.bench_store import latest_bench
     from .results.leaderboard import write_leaderboard
     registry = _registry(args)
     reported = {s.name: s.reported for s in registry.find("models") if s.reported}
-    rows = _store(args).list(status="finished")
-    path = write_leaderboard(rows, reported, Path(args.output))
+    store = _store(args)
+    rows = store.list(status="finished")
+    tasks = {name: registry.task(name) for name in {row["task"] for row in rows}
+             if name in registry.specs("tasks")}
+    output = Path(args.output) if args.output else store.path.parent / "leaderboard"
+    path = write_leaderboard(rows, reported, output, tasks=tasks, baselines=args.baseline or (),
+                             bench=latest_bench(store.path))
     print(path.read_text())
     print(f"written to {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    import torch
+
+    from .results.compare import compare, comparison_table, registry_metrics
+    torch.set_num_threads(1)  # thousands of small metric calls: one thread is fastest
+    registry = _registry(args)
+    result = compare(_store(args), args.a, args.b,
+                     metrics=lambda task: registry_metrics(registry, task),
+                     n_resamples=args.resamples, seed=args.seed)
+    print(json.dumps(result, indent=2) if args.json else comparison_table(result))
     return 0
 
 
@@ -224,12 +266,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the recorded run as JSON")
     p.set_defaults(fn=cmd_run)
 
+    p = sub.add_parser("bench", help="time a model alone (no training) and record it")
+    p.add_argument("--model", required=True)
+    p.add_argument("-o", "--option", action="append", metavar="model.KEY=VALUE",
+                   help="model build option")
+    p.add_argument("--input", default="1x48x48", help="CxHxW of one image (default 1x48x48)")
+    p.add_argument("--batch", default="1,64", help="latency batch,throughput batch")
+    p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--json", action="store_true", help="print the record as JSON")
+    p.add_argument("--csv", action="store_true", help="print the record as CSV")
+    _store_args(p)
+    p.set_defaults(fn=cmd_bench)
+
     p = sub.add_parser("runs", help="list recorded runs")
     _store_args(p)
-    p.add_argument("--status", choices=("running", "finished", "failed"))
+    p.add_argument("--task")
+    p.add_argument("--status", choices=("running", "finished", "failed", "interrupted"))
     p.add_argument("--model")
     p.add_argument("--dataset")
     p.add_argument("--limit", type=int)
+    p.add_argument("--all", action="store_true", help="also list superseded runs (an older "
+                   "run of the same recipe, fold and seed), marked")
+    p.add_argument("--prune", action="store_true",
+                   help="first delete interrupted runs and say how many")
     p.set_defaults(fn=cmd_runs)
 
     p = sub.add_parser("show", help="show one recorded run")
@@ -240,8 +300,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("leaderboard", help="write the leaderboard markdown from recorded runs")
     _store_args(p)
-    p.add_argument("--output", default="leaderboard", help="folder (default: leaderboard/)")
+    p.add_argument("--output", help="folder (default: 'leaderboard' beside the database, "
+                   "runs/leaderboard for the default one; `make leaderboard` writes the "
+                   "published leaderboard/)")
+    p.add_argument("--baseline", action="append", metavar="MODEL",
+                   help="add a paired 'Δ vs MODEL' column to every table holding MODEL (a "
+                   "model with one row there, or a row label); repeatable")
     p.set_defaults(fn=cmd_leaderboard)
+
+    p = sub.add_parser("compare", help="paired comparison of two recipes or runs on "
+                       "identical splits")
+    p.add_argument("a", help="run id, recipe hash (or a unique prefix) or model name")
+    p.add_argument("b", help="the same for B; differences are B − A")
+    _store_args(p)
+    p.add_argument("--resamples", type=int, default=2000,
+                   help="paired bootstrap resamples (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.set_defaults(fn=cmd_compare)
 
     p = sub.add_parser("data", help="inspect a dataset")
     data_sub = p.add_subparsers(dest="data_command", required=True)

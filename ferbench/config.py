@@ -32,6 +32,7 @@ HPARAMS: dict[str, tuple[type, float | None]] = {
     "normalize": (str, None), "input_size": (int, 8), "in_chans": (int, 1),
     "workers": (int, 0), "amp": (bool, None), "channels_last": (bool, None),
     "betas": (list, None), "pos_weight": (bool, None), "au_thresholds": (str, None),
+    "reference_model": (str, None), "reference_epochs": (int, 1),
 }
 BASE_HPARAMS: dict[str, Any] = {
     "epochs": 10, "batch_size": 64, "lr": 1e-3, "weight_decay": 0.0, "momentum": 0.9,
@@ -40,6 +41,8 @@ BASE_HPARAMS: dict[str, Any] = {
     "normalize": "dataset", "input_size": None, "in_chans": None, "workers": 0,
     "amp": True, "channels_last": True, "betas": [0.9, 0.999], "pos_weight": False,
     "au_thresholds": "fixed",
+    # the expression classifier behind a transfer run's expression consistency and FD/KID
+    "reference_model": "resnet18", "reference_epochs": None,
 }
 RUN_FIELDS = ("model", "dataset", "task", "data_root", "protocol", "k", "fold", "folds", "seed",
               "device", "threads", "strict", "train_dataset", "test_dataset", "pretrain_dataset",

@@ -25,6 +25,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("FERBENCH_DB", str(tmp_path / "runs" / "ferbench.db"))
     monkeypatch.delenv("FERBENCH_PLUGINS", raising=False)
     monkeypatch.setattr("ferbench.engine.timer.DEFAULT_MIN_RUN_TIME", 0.05)
+    monkeypatch.setattr("ferbench.engine.timer.DEFAULT_CALLS", 20)
     set_registry(None)
     yield
     set_registry(None)

@@ -39,8 +39,10 @@ def test_options_route_to_hparams_model_and_data():
     ({"augment.blur": 1}, "unknown option augment.blur"),
 ])
 def test_bad_options_name_the_option(options, message):
-    with pytest.raises(UserError, match=message):
-        apply_options(RunConfig(model="m", dataset="d"), options, "-o")
+    config = RunConfig(model="m", dataset="d")
+    with pytest.raises(UserError, match=message):  # known keys fail here, unknown ones ...
+        apply_options(config, options, "-o")
+        resolve_hparams({}, config.hparams)  # ... against the model spec's declared ones
 
 
 def test_precedence_spec_defaults_then_overrides():

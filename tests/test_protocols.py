@@ -66,3 +66,50 @@ def test_bad_requests_are_user_errors():
         build_splits(faceset(), "kfold", k=50)
     with pytest.raises(UserError, match="--protocol"):
         build_splits(faceset(), "random")
+
+
+def unlabelled(n_subjects=9, per_subject=4, folds=(0, 1, 2, -1)):
+    """An AU-style FaceSet: no classes, labels -1, subjects assigned round-robin to `folds`."""
+    n = n_subjects * per_subject
+    subjects = np.repeat([f"s{i}" for i in range(n_subjects)], per_subject)
+    fold_of = [folds[i % len(folds)] for i in range(n_subjects)]
+    return FaceSet(DatasetInfo("au", (), tasks=("au",)), torch.zeros(n, 1, 2, 2,
+                   dtype=torch.uint8), torch.full((n,), -1), subjects,
+                   np.arange(n).astype(str), official_fold=np.repeat(fold_of, per_subject))
+
+
+def test_official_folds_give_one_subject_exclusive_split_per_fold():
+    fs = unlabelled()
+    splits = build_splits(fs, "official", seed=1)
+    assert [s.fold for s in splits] == [0, 1, 2]
+    outside = set(np.flatnonzero(fs.official_fold == -1))
+    for s in splits:
+        assert set(fs.official_fold[s.test]) == {s.fold}
+        assert set(fs.official_fold[s.train]) | set(fs.official_fold[s.val]) == \
+            {0, 1, 2} - {s.fold}
+        parts = [_subjects(fs, s.train), _subjects(fs, s.val), _subjects(fs, s.test)]
+        assert all(parts)
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+        assert not outside & set(np.concatenate([s.train, s.val, s.test]).tolist())
+    assert len({s.manifest for s in splits}) == 3
+
+
+def test_official_folds_need_two_folds_and_survive_subset():
+    fs = unlabelled()
+    one = fs.subset(fs.official_fold == 1)
+    assert set(one.official_fold.tolist()) == {1}
+    with pytest.raises(UserError, match="at least 2 official folds, found 1"):
+        build_splits(one, "official")
+
+
+@pytest.mark.parametrize("protocol,count", [("holdout", 1), ("kfold", 3), ("loso", 9)])
+def test_unlabelled_samples_split_by_subject_without_stratification(protocol, count):
+    fs = unlabelled(folds=(-1,))
+    splits = build_splits(fs, protocol, k=3)
+    assert len(splits) == count
+    for s in splits:
+        parts = [_subjects(fs, s.train), _subjects(fs, s.val), _subjects(fs, s.test)]
+        assert all(parts)
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+        assert len(s.train) + len(s.val) + len(s.test) == len(fs)
+    assert fs.class_counts() == {}

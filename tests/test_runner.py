@@ -22,7 +22,7 @@ def test_run_records_metrics_timing_and_artifacts(toy_registry, cli, tmp_path):
     assert record["status"] == "finished"
     metrics, timing = record["metrics"], record["timing"]
     assert 0 <= metrics["accuracy"] <= 1 and 0 <= metrics["macro_f1"] <= 1
-    assert sum(map(sum, metrics["confusion_matrix"])) == metrics["n_test"]
+    assert sum(map(sum, metrics["confusion_matrix"])) == record["bookkeeping"]["n_test"]
     assert timing["latency_ms_median"] > 0 and timing["throughput_ips"] > 0
     assert timing["params"] > 1000 and timing["gflops"] > 0
     assert record["config"]["hparams"]["lr"] == 0.01
@@ -123,12 +123,13 @@ def test_cross_dataset_maps_classes_by_name(cli, tmp_path):
     assert code == 0
     record = json.loads(out)
     assert record["protocol"] == "cross" and record["dataset"] == "toy->toy2"
-    assert record["metrics"]["class_names"] == ["anger", "happy"]
-    assert record["metrics"]["dropped_classes"] == ["fear", "surprise"]
-    assert record["metrics"]["n_test"] == 4 * 2 * 4  # toy2's anger and happy samples
+    assert record["bookkeeping"]["class_names"] == ["anger", "happy"]
+    assert record["bookkeeping"]["dropped_classes"] == ["fear", "surprise"]
+    assert record["bookkeeping"]["n_test"] == 4 * 2 * 4  # toy2's anger and happy samples
 
 
-@pytest.mark.parametrize("signal_name,status", [("SIGTERM", "failed"), ("SIGKILL", "running")])
+@pytest.mark.parametrize("signal_name,status", [("SIGTERM", "failed"),
+                                                ("SIGKILL", "interrupted")])
 def test_a_killed_run_is_never_marked_finished(tmp_path, signal_name, status):
     import signal
     import subprocess

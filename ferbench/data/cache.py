@@ -23,9 +23,9 @@ from .atomic import write_atomically
 from .faceset import FaceSet
 from .info import DatasetInfo
 
-LOADER_FORMAT_VERSION = 1  # bump when a loader's output changes for the same files
+LOADER_FORMAT_VERSION = 3  # bump when a loader's output changes for the same files
 TENSORS = ("images", "labels", "au_presence", "au_intensity", "landmarks", "soft_labels")
-STRINGS = ("subjects", "keys", "official_split", "pair_keys")
+STRINGS = ("subjects", "keys", "official_split", "pair_keys", "official_fold")
 
 
 def default_cache_dir() -> Path:

@@ -62,6 +62,20 @@ DATASETS = [
         layout="Train/<class>/*.png and Val/<class>/*.png",
         licence=GATED),
     DatasetSpec(
+        name="disfa", load="ferbench.data.formats.disfa:load", default_protocol="official",
+        tasks=("au",),
+        summary="DISFA: 27 subjects, 12 AUs with FACS intensities 0-5 per video frame",
+        layout="ActionUnit_Labels/SN001/SN001_au1.txt (frame,intensity) with "
+               "Images_LeftCamera/SN001/<frame>.jpg or Videos_LeftCamera/LeftVideoSN001_comp.avi",
+        licence=GATED),
+    DatasetSpec(
+        name="bp4d", load="ferbench.data.formats.bp4d:load", default_protocol="official",
+        tasks=("au",),
+        summary="BP4D-Spontaneous: 41 subjects x 8 tasks, AU occurrence per frame",
+        layout="AUCoding/AU_OCC/F001_T1.csv (Frame,1,2,4,...; 0/1/9) with "
+               "Sequences/F001/T1/<frame>.jpg",
+        licence=GATED),
+    DatasetSpec(
         name="imagefolder", load="ferbench.data.formats.imagefolder:load",
         default_protocol="holdout",
         summary="Any <root>/<class>/* tree, or a CSV manifest path,label[,subject][,split]",

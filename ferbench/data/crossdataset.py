@@ -43,18 +43,29 @@ def align_classes(train: FaceSet, test: FaceSet) -> tuple[FaceSet, FaceSet, list
 
 
 def combine(train: FaceSet, test: FaceSet) -> tuple[FaceSet, np.ndarray, np.ndarray]:
-    """One FaceSet holding both (subjects prefixed by dataset), with the index ranges of each."""
+    """One FaceSet holding both (subjects and pair keys prefixed by dataset; AU labels,
+    landmarks and pair keys kept where both have them), with the index ranges of each."""
     n = len(train)
     if train.images.shape[1:] != test.images.shape[1:]:
         raise UserError(f"cross-dataset: image shapes differ ({tuple(train.images.shape[1:])} "
                         f"vs {tuple(test.images.shape[1:])}); set the same data.image_size "
                         "and data.channels")
     info = replace(train.info, name=f"{train.info.name}->{test.info.name}")
+
+    def both(field: str):
+        a, b = getattr(train, field), getattr(test, field)
+        if a is None or b is None or a.shape[1:] != b.shape[1:]:
+            return None
+        return torch.cat([a, b]) if isinstance(a, torch.Tensor) else np.concatenate([
+            np.char.add(f"{train.info.name}:", a), np.char.add(f"{test.info.name}:", b)])
+
     merged = FaceSet(
         info=info, images=torch.cat([train.images, test.images]),
         labels=torch.cat([train.labels, test.labels]),
         subjects=np.concatenate([np.char.add(f"{train.info.name}:", train.subjects),
                                  np.char.add(f"{test.info.name}:", test.subjects)]),
         keys=np.concatenate([np.char.add(f"{train.info.name}:", train.keys),
-                             np.char.add(f"{test.info.name}:", test.keys)]))
+                             np.char.add(f"{test.info.name}:", test.keys)]),
+        au_presence=both("au_presence"), au_intensity=both("au_intensity"),
+        landmarks=both("landmarks"), pair_keys=both("pair_keys"))
     return merged, np.arange(n), np.arange(n, n + len(test))

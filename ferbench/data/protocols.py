@@ -1,6 +1,8 @@
 """Train/val/test splits: official, holdout, kfold by subject, leave-one-subject-out.
 
 Every split is subject-disjoint (asserted) and carries a manifest hash of its samples.
+Samples without an expression label (-1, e.g. AU-only datasets) are split by subject
+without stratification.
 """
 
 from __future__ import annotations
@@ -44,9 +46,14 @@ def _check_disjoint(faceset: FaceSet, parts: dict[str, np.ndarray]) -> None:
             seen[subject] = part
 
 
+def _labelled(faceset: FaceSet) -> bool:
+    """Whether every sample has an expression label (stratification is possible)."""
+    return faceset.info.num_classes > 0 and bool((faceset.labels >= 0).all())
+
+
 def _group_holdout(faceset: FaceSet, pool: np.ndarray, fraction: float, seed: int):
     """Split `pool` into (rest, held) with about `fraction` of its subjects held out,
-    stratified by label when every class has enough subjects."""
+    stratified by label when every sample is labelled and every class has enough subjects."""
     labels = faceset.labels.numpy()[pool]
     groups = faceset.subjects[pool]
     n_groups = len(set(groups))
@@ -54,7 +61,7 @@ def _group_holdout(faceset: FaceSet, pool: np.ndarray, fraction: float, seed: in
         raise UserError(f"dataset {faceset.info.name}: a subject-independent split needs "
                         f"at least 2 subjects, found {n_groups}")
     k = round(1 / fraction) if fraction > 0 else 0
-    if 2 <= k <= n_groups and np.bincount(labels).min(initial=k) >= k:
+    if _labelled(faceset) and 2 <= k <= n_groups and np.bincount(labels).min(initial=k) >= k:
         try:
             rest, held = next(StratifiedGroupKFold(k, shuffle=True, random_state=seed)
                               .split(pool, labels, groups))
@@ -74,13 +81,32 @@ def _split(faceset: FaceSet, protocol: str, fold, train, val, test) -> Split:
                  manifest_hash(faceset, parts))
 
 
+def _official_folds(faceset: FaceSet, seed: int, val_fraction: float) -> list[Split]:
+    """One split per official fold: test = that fold, train and val (by subject) from the
+    other folds; samples in no fold (-1) are left out."""
+    folds = faceset.official_fold
+    present = sorted(set(folds[folds >= 0].tolist()))
+    if len(present) < 2:
+        raise UserError(f"dataset {faceset.info.name}: the official protocol needs samples of "
+                        f"at least 2 official folds, found {len(present)}")
+    out = []
+    for fold in present:
+        pool = np.flatnonzero((folds >= 0) & (folds != fold))
+        train, val = _group_holdout(faceset, pool, val_fraction, seed + fold)
+        out.append(_split(faceset, "official", fold, train, val, np.flatnonzero(folds == fold)))
+    return out
+
+
 def build_splits(faceset: FaceSet, protocol: str, *, k: int = 10, seed: int = 0,
                  val_fraction: float = 0.1, test_fraction: float = 0.2) -> list[Split]:
-    """All splits of `protocol`; kfold gives k, loso one per subject, the others one.
-    Validation comes from the dataset's own val part or from training subjects."""
+    """All splits of `protocol`; kfold gives k, loso one per subject, official one per
+    official fold where the dataset defines folds, the others one. Validation comes from
+    the dataset's own val part or from training subjects."""
     if protocol not in PROTOCOLS:
         raise UserError(f"--protocol: expected one of {', '.join(PROTOCOLS)}, got '{protocol}'")
     everything = np.arange(len(faceset))
+    if protocol == "official" and faceset.official_fold is not None:
+        return _official_folds(faceset, seed, val_fraction)
     if protocol == "official":
         if faceset.official_split is None:
             raise UserError(f"dataset {faceset.info.name} defines no official split; "

@@ -1,5 +1,6 @@
 """Sample grids of any FaceSet as one PNG: a row of samples per expression class and, where
-the dataset has AU labels, a row per AU with the samples that show it most strongly."""
+the dataset has AU labels, a row per AU with the samples that show it most strongly; and
+grids of transfer results, one row per triple."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from ..errors import UserError
 from .faceset import FaceSet
 
 CELL = 0.9  # inches per thumbnail
+TRIPLE_DPI = 96
+TRIPLE_CELL = 96  # pixels per image of a triple grid, plus a title band on top
+TRIPLE_TITLES = 24
 
 
 def _pick_classes(fs: FaceSet, per_class: int, rng: np.random.Generator) -> list:
@@ -37,6 +41,15 @@ def _pick_aus(fs: FaceSet, per_class: int, rng: np.random.Generator) -> list:
     return rows
 
 
+def _show(ax, image) -> None:
+    """Draw one uint8 image (C, H, W), torch or numpy, grey or RGB."""
+    pixels = np.asarray(image)
+    if pixels.shape[0] == 1:
+        ax.imshow(pixels[0], cmap="gray", vmin=0, vmax=255)
+    else:
+        ax.imshow(pixels[:3].transpose(1, 2, 0))
+
+
 def _draw(section, fs: FaceSet, rows: list, columns: int, title: str, inches: float) -> None:
     section.suptitle(title, fontsize=10, y=1 - 0.12 / inches, va="top")
     axes = section.subplots(len(rows), columns, squeeze=False)
@@ -50,11 +63,7 @@ def _draw(section, fs: FaceSet, rows: list, columns: int, title: str, inches: fl
             for spine in ax.spines.values():
                 spine.set_visible(False)
             if c < len(index):
-                image = fs.images[int(index[c])]
-                if image.shape[0] == 1:
-                    ax.imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=255)
-                else:
-                    ax.imshow(image[:3].permute(1, 2, 0).numpy())
+                _show(ax, fs.images[int(index[c])])
                 ax.set_title(captions[c], fontsize=6, pad=1)
         axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
         if not len(index):
@@ -83,4 +92,30 @@ def save_grid(faceset: FaceSet, path, *, per_class: int = 6, seed: int = 0) -> P
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
+    return out
+
+
+def triple_grid(rows: list[tuple], path, titles: tuple[str, ...] = (
+        "source", "target", "generated", "truth")) -> Path:
+    """Write a PNG with one row per triple, each row a tuple of uint8 images (C, H, W) under
+    the column `titles`: TRIPLE_CELL pixels per image plus a TRIPLE_TITLES band; returns
+    the path."""
+    if not rows or any(len(row) != len(titles) for row in rows):
+        raise ValueError(f"triple grid: expected one or more rows of {len(titles)} images "
+                         f"({', '.join(titles)})")
+    band = TRIPLE_TITLES / (TRIPLE_CELL * len(rows) + TRIPLE_TITLES)
+    fig = Figure(figsize=(TRIPLE_CELL * len(titles) / TRIPLE_DPI,
+                          (TRIPLE_CELL * len(rows) + TRIPLE_TITLES) / TRIPLE_DPI))
+    axes = fig.subplots(len(rows), len(titles), squeeze=False)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01 * (1 - band), top=1 - band,
+                        wspace=0.04, hspace=0.04)
+    for r, row in enumerate(rows):
+        for c, image in enumerate(row):
+            axes[r, c].set_axis_off()
+            _show(axes[r, c], image)
+    for ax, title in zip(axes[0], titles, strict=True):
+        ax.set_title(title, fontsize=8, pad=2)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=TRIPLE_DPI)
     return out

@@ -19,7 +19,17 @@ from ..data.augment import BatchAugment
 DEVICE_BYTES = 2 * 2**30  # tensors larger than this stay on the CPU and move per batch
 
 
+def _standard_strides(tensor: torch.Tensor) -> torch.Tensor:
+    """The tensor with row-major strides: a (N, 1, H, W) tensor made from NHWC data counts as
+    contiguous with other strides, and oneDNN then picks other (equal up to rounding)
+    kernels than for the same batch stacked image by image."""
+    if tensor.stride() == torch.empty(tensor.shape, device="meta").stride():
+        return tensor
+    return tensor.clone(memory_format=torch.contiguous_format)
+
+
 def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    tensor = _standard_strides(tensor)
     if device.type == "cpu" or tensor.numel() * tensor.element_size() > DEVICE_BYTES:
         return tensor
     return tensor.to(device)

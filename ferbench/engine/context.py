@@ -40,6 +40,9 @@ class RunContext:
     resume_dir: Path | None = None  # per-config folder of resume checkpoints
     stage_dir: Path | None = None  # cached stages (default: $FERBENCH_CACHE/stages)
     history: dict[str, list[dict]] = field(default_factory=dict)
+    # () -> (method, name): a reference expression classifier trained by ferbench on the
+    # same split (a recorded run, reused when it exists)
+    reference: Callable[[], tuple[Any, str]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -1,9 +1,11 @@
-"""The environment fingerprint recorded with every run."""
+"""The environment fingerprint recorded with every run, and the machine's load around timings."""
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
+import time
 from pathlib import Path
 
 import torch
@@ -53,3 +55,68 @@ def fingerprint(device: torch.device, plugins: dict[str, str]) -> dict:
         "git_commit": git_commit(),
         "plugins": plugins,
     }
+
+
+def _parents() -> dict[int, int]:
+    """pid -> parent pid of every live process (from /proc/<pid>/stat)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # the process ended while we looked
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    return parents
+
+
+def _lineage(pid: int, parents: dict[int, int]) -> list[int]:
+    """`pid` and its ancestors, nearest first."""
+    chain = [pid]
+    while (up := parents.get(chain[-1])) and up not in chain:
+        chain.append(up)
+    return chain
+
+
+def other_ferbench_processes() -> list[int]:
+    """Pids of live processes whose command line mentions ferbench, except this process,
+    its ancestors (the shell that started it) and its descendants (DataLoader workers)."""
+    parents = _parents()
+    me = os.getpid()
+    ancestors = set(_lineage(me, parents))
+    found = []
+    for pid in sorted(parents):
+        if pid in ancestors:
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"ferbench" in cmdline and me not in _lineage(pid, parents):
+            found.append(pid)
+    return found
+
+
+def load_snapshot() -> dict:
+    """The machine's load now: load averages, CPU count, other ferbench processes."""
+    one, five, fifteen = os.getloadavg()
+    others = other_ferbench_processes()
+    return {"time": time.time(), "loadavg_1m": one, "loadavg_5m": five,
+            "loadavg_15m": fifteen, "cpu_count": os.cpu_count() or 1,
+            "ferbench_processes": len(others), "ferbench_pids": others}
+
+
+def contamination(snapshots: list[dict], threads: int) -> str | None:
+    """Why timings taken between `snapshots` on `threads` threads are unreliable (None when
+    they are not): a 1-min load average above cpu_count - threads + 0.5, or other ferbench
+    processes running."""
+    reasons = []
+    load = max(s["loadavg_1m"] for s in snapshots)
+    limit = snapshots[0]["cpu_count"] - threads + 0.5
+    if load > limit:
+        reasons.append(f"1-min load average {load:.2f} above {limit:.1f} "
+                       f"({snapshots[0]['cpu_count']} CPUs - {threads} threads + 0.5)")
+    pids = sorted({pid for s in snapshots for pid in s["ferbench_pids"]})
+    if pids:
+        reasons.append(f"{len(pids)} other ferbench process(es) running "
+                       f"(pid {', '.join(map(str, pids))})")
+    return "; ".join(reasons) or None

@@ -104,7 +104,7 @@ def train_loop(ctx, data: Iterable, step: Callable[[object, int], Mapping], *, e
                 losses = step(batch, iteration)
                 n = _batch_size(batch)
                 for key, value in losses.items():
-                    value = value.detach().float() if isinstance(value, torch.Tensor) else value
+                    value = value.detach().double() if isinstance(value, torch.Tensor) else value
                     sums[key] = sums.get(key, 0.0) + value * n
                 count += n
                 iteration += 1

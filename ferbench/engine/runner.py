@@ -26,7 +26,7 @@ from ..results.store import RunStore
 from .context import RunContext
 from .device import autocast_dtype, configure_backends, seed_everything
 from .environment import device_name, fingerprint
-from .plan import RunPlan, build_plan, load_dataset, pretrain_for_split
+from .plan import RunPlan, build_plan, load_dataset, planned_hashes, pretrain_for_split
 from .supervised import SupervisedMethod
 from .timer import time_inference
 
@@ -104,6 +104,33 @@ class Runner:
         hook.ferbench_run_finished(run_id=run_id, status="finished", metrics=metrics)
         return self.store.get(run_id)
 
+    def _reference(self, plan: RunPlan, split: Split, train: FaceSet):
+        """The recipe's reference expression classifier (`reference_model`) trained on the
+        same split: a finished run with the same config is reused, otherwise one is run and
+        recorded first. Returns (method, "model@run ID")."""
+        hp, c = plan.hparams, plan.config
+        config = RunConfig(
+            model=hp["reference_model"], dataset=c.dataset, task="expression",
+            data_root=c.data_root, protocol=plan.protocol, k=c.k, fold=split.fold, seed=c.seed,
+            device=c.device, threads=c.threads, strict=c.strict,
+            data_options=dict(c.data_options),
+            hparams={"epochs": hp["reference_epochs"]} if hp["reference_epochs"] else {})
+        wanted = planned_hashes(self.registry, config)[split.fold]
+        done = [r for r in self.store.list(status="finished") if r["config_hash"] == wanted]
+        record = done[0] if done else self.run(config)[0]
+        spec = self.registry.get("models", config.model)
+        task = self.registry.task("expression")
+        ref_hp = record["config"]["hparams"]
+        info = task.model_info(replace(
+            plan.data.info, in_chans=ref_hp["in_chans"] or plan.data.info.in_chans,
+            image_size=ref_hp["input_size"] or plan.data.info.image_size))
+        method = build_method(spec, info, ref_hp, {}, task)
+        if not isinstance(method, SupervisedMethod):
+            raise UserError(f"option reference_model={config.model}: expected a plain "
+                            "network model (nn.Module), e.g. resnet18 or tiny-cnn")
+        method.restore(Path(record["artifacts"]) / "best.pt", train, plan.device, task)
+        return method, f"{config.model}@run {record['id']}"
+
     def _epoch_end(self, run_id: int):
         def on_epoch_end(epoch: int, record: dict) -> None:
             self.store.heartbeat(run_id)
@@ -126,7 +153,8 @@ class Runner:
                          seed=plan.config.seed, hparams=hp, artifacts=artifacts, task=task,
                          info=info, registry=self.registry, roles=roles, quiet=self.quiet,
                          channels_last=device.type == "cuda" and hp["channels_last"],
-                         on_epoch_end=self._epoch_end(run_id), resume_dir=resume_dir)
+                         on_epoch_end=self._epoch_end(run_id), resume_dir=resume_dir,
+                         reference=lambda: self._reference(plan, split, train))
         ctx.log(f"run {run_id}: {plan.spec.name} on {data.info.name} [{task.name}] "
                 f"({split.protocol}{'' if split.fold is None else f' fold {split.fold}'}): "
                 f"train {len(train)}, val {len(val)}, test {len(test)} on {device.type}")
@@ -148,7 +176,7 @@ class Runner:
             "skipped_samples": len(data.skipped), "n_train": len(train), "n_val": len(val),
             "pretrain": None if pretrain is None else
             {"dataset": plan.config.pretrain_dataset, "n": len(pretrain)}}
-        timing = time_inference(method, (info.in_chans, info.image_size, info.image_size),
+        timing = time_inference(method, tuple(task.example_input(info, 1).shape[1:]),
                                 device, ctx.amp_dtype)
         timing.update({"device_name": device_name(device), "train_seconds": train_seconds})
         (artifacts / "metrics.json").write_text(json.dumps(

@@ -17,6 +17,28 @@ from ..method import Method
 from .context import RunContext
 
 
+class PenultimateFeatures(nn.Module):
+    """A classifier's input to its last linear layer, for Fréchet distance / KID on its
+    features (no_grad; uint8 images in, (B, D) float out)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+        if not linears:
+            raise ValueError("the classifier has no linear layer to take features before")
+        self.model, self.last = model, linears[-1]
+
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        captured = []
+        handle = self.last.register_forward_hook(lambda m, i, o: captured.append(i[0]))
+        try:
+            self.model(x)
+        finally:
+            handle.remove()
+        return captured[0].flatten(1).float()
+
+
 def materialize_lazy(model: nn.Module, example: torch.Tensor) -> None:
     """Initialise lazy modules (nn.LazyLinear, ...) with one dry-run forward on the CPU, so
     the model can be moved and its parameters handed to an optimizer."""
@@ -89,3 +111,15 @@ class SupervisedMethod(Method):
 
     def inference_module(self) -> nn.Module:
         return self.model
+
+    def feature_extractor(self) -> nn.Module:
+        return PenultimateFeatures(self.model)
+
+    def restore(self, checkpoint, train: FaceSet, device: torch.device, task) -> None:
+        """Load a finished run's best weights (best.pt) for inference."""
+        self.device, self.task = device, task
+        model = self._compose(train)
+        materialize_lazy(model, train.images[:2])
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        model.load_state_dict(state.get("model", state))
+        self.model = model.to(device).eval()

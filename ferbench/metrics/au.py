@@ -1,6 +1,8 @@
-"""AU-detection metrics (torchmetrics multilabel functions). Scores are probabilities
-(N, A); targets uint8 (N, A) with 0 absent, 1 present and 255 unknown — unknown entries
-are left out (torchmetrics' ignore_index), never counted as negatives.
+"""AU-detection metrics (torchmetrics binary functions, one AU column at a time).
+
+Scores are probabilities (N, A); targets uint8 (N, A) with 0 absent, 1 present and 255
+unknown: unknown entries are left out (torchmetrics' ignore_index), never counted as
+negatives.
 
 An AU whose known test labels have no positive or no negative has an undefined ROC AUC:
 it is None and left out of the mean, with the count of AUs averaged reported beside it.
@@ -11,9 +13,7 @@ from __future__ import annotations
 import warnings
 
 import torch
-from torchmetrics.functional.classification import multilabel_auroc, multilabel_f1_score
-
-from ..specs import MetricSpec
+from torchmetrics.functional.classification import binary_auroc, binary_f1_score
 
 UNKNOWN = 255
 
@@ -27,25 +27,30 @@ def per_au_f1(scores, targets, num_outputs, thresholds=0.5) -> list[float | None
     """F1 per AU at `thresholds` (scikit-learn's zero_division=0 when an AU has neither
     positives nor predicted positives); None for an AU with no known label."""
     targets = targets.long()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        f1 = multilabel_f1_score(binarize(scores.float(), thresholds), targets, num_outputs,
-                                 average="none", ignore_index=UNKNOWN, zero_division=0)
-    known = (targets != UNKNOWN).any(0)
-    return [value if ok else None for value, ok in zip(f1.tolist(), known.tolist(), strict=True)]
+    preds = binarize(scores.float(), thresholds)
+    out = []
+    for j in range(num_outputs):
+        if not (targets[:, j] != UNKNOWN).any():
+            out.append(None)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            out.append(binary_f1_score(preds[:, j], targets[:, j], ignore_index=UNKNOWN,
+                                       zero_division=0).item())
+    return out
 
 
 def per_au_auc(scores, targets, num_outputs) -> list[float | None]:
     """ROC AUC per AU; None where the known labels lack a positive or a negative."""
     targets = targets.long()
-    known = targets != UNKNOWN
-    defined = ((targets == 1) & known).any(0) & ((targets == 0) & known).any(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        auc = multilabel_auroc(scores.float(), targets, num_outputs, average="none",
-                               ignore_index=UNKNOWN)
-    return [value if ok else None for value, ok in zip(auc.tolist(), defined.tolist(),
-                                                       strict=True)]
+    out = []
+    for j in range(num_outputs):
+        column = targets[:, j]
+        if not ((column == 1).any() and (column == 0).any()):
+            out.append(None)
+            continue
+        out.append(binary_auroc(scores[:, j].float(), column, ignore_index=UNKNOWN).item())
+    return out
 
 
 def _mean(values: list[float | None]) -> float | None:
@@ -68,16 +73,3 @@ def positive_rates(targets: torch.Tensor) -> list[float | None]:
     counts = known.sum(0)
     return [None if c == 0 else p / c for p, c in
             zip(positives.sum(0).tolist(), counts.tolist(), strict=True)]
-
-
-_AU = "ferbench.metrics.au"
-AU_METRICS = [
-    MetricSpec(name="mean_f1", compute=f"{_AU}:mean_f1", tasks=("au",),
-               summary="Mean over AUs of F1 at threshold 0.5 (unknown labels masked)"),
-    MetricSpec(name="mean_auc", compute=f"{_AU}:mean_auc", tasks=("au",),
-               summary="Mean over AUs with both classes of the per-AU ROC AUC"),
-    MetricSpec(name="per_au_f1", compute=f"{_AU}:per_au_f1", tasks=("au",), scalar=False,
-               summary="F1 of each AU at threshold 0.5"),
-    MetricSpec(name="per_au_auc", compute=f"{_AU}:per_au_auc", tasks=("au",), scalar=False,
-               summary="ROC AUC of each AU (None when undefined)"),
-]

@@ -30,6 +30,16 @@ MODELS = [
               summary="HOG features + RBF SVM (scikit-learn), C by subject-grouped CV"),
     ModelSpec(name="hog-svm-au", build="ferbench.models.classic:hog_svm_au", tasks=("au",),
               summary="HOG features + one linear SVM per AU, C by subject-grouped CV"),
+    ModelSpec(name="identity", build="ferbench.models.transfer_baselines:identity",
+              tasks=("transfer",), defaults={"epochs": 1},
+              summary="Expression transfer floor: returns the target image unchanged"),
+    ModelSpec(name="pix2pix", build="ferbench.models.transfer_baselines:pix2pix",
+              tasks=("transfer",), summary="pix2pix (Isola et al.): U-Net + PatchGAN on the "
+              "target image and the source's landmark image, cGAN + L1",
+              defaults={"optimizer": "adam", "lr": 2e-4, "betas": [0.5, 0.999],
+                        "schedule": "constant", "batch_size": 16, "epochs": 10,
+                        "augment": {"hflip": True}, "normalize": "none"},
+              hparams={"lr_d": 2e-4, "lambda_l1": 100.0, "gan_loss": "bce"}),
     ModelSpec(name="logreg-pixels", build="ferbench.models.classic:logreg_pixels",
               summary="Logistic regression on standardised raw pixels, C by grouped CV"),
 ]

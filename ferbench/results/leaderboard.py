@@ -1,18 +1,31 @@
-"""The published leaderboard: markdown tables (tabulate) of finished runs, aggregated over
-folds and seeds, with the numbers papers report beside them and confusion-matrix PNGs."""
+"""The leaderboard: markdown tables (tabulate) of finished runs, one per task, dataset and
+protocol (derived-AU runs apart), with each task's columns, aggregated over folds and seeds,
+with bootstrap CIs, paired comparisons against a baseline, the numbers papers report beside
+them, efficiency columns and plots.
+
+A table reads its task's `columns`, `detail_tables` and `plot_artifacts` from the Task
+objects it is given (`tasks`, name -> `ferbench.tasks.Task`); a task without one is shown
+expression-shaped. A column header may name bookkeeping fields in braces, e.g.
+"FD[{feature_extractor}]": they are filled from the table's runs.
+"""
 
 from __future__ import annotations
 
 import re
+import shutil
 import statistics
+import string
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tabulate import tabulate
 
 from ferbench.results.plots import save_confusion_matrix
+from ferbench.results.stats import WILCOXON_MIN_PAIRS, bootstrap_ci, wilcoxon_folds
+from ferbench.results.views import column_value, main_column, task_shape
 
 PLOTS_DIR = "plots"
 HEADER = """# ferbench leaderboard
@@ -23,20 +36,26 @@ HEADER = """# ferbench leaderboard
 Reproduced numbers are ferbench runs on the hardware listed under each table; reported
 numbers are what the paper states (its file in brackets)."""
 EMPTY = "No finished runs yet: record some with `ferbench run`, then rerun `ferbench leaderboard`."
-NOTE = ("How rows are aggregated: each row is one model and one recipe (its config without "
-        "seed and fold). Metrics: mean ± sample std over the row's n runs (std 0 for n = 1), in "
-        "percent for expression tables; a repeated fold and seed counts once (its latest run); "
-        "a metric recorded by fewer runs shows its own count. Efficiency: median over the "
-        "row's runs; latency at batch 1, throughput at the batch shown, params and GFLOPs of "
-        "one forward pass per image. Confusion matrices sum the row's test predictions, "
-        "colours normalised per true class.")
-# Scalar metrics of an expression run shown as columns, in order: (metrics key, header).
-EXPRESSION_METRICS = (("accuracy", "accuracy %"), ("macro_f1", "macro-F1 %"),
-                      ("macro_auc", "macro AUC %"))
-# Bookkeeping numbers in the metrics record that are not scores.
-NOT_SCORES = {"best_epoch", "epochs", "val_accuracy"}
+NOTE = ("How rows are aggregated: each row is one recipe hash (the model and its config "
+        "without seed and fold, including the data fingerprint and the code version). "
+        "Metrics: mean ± sample std over the row's n runs (folds × seeds; std 0 for n = 1); a "
+        "metric recorded by fewer runs shows its own count. Of runs repeating a recipe, fold "
+        "and seed only the latest counts; the superseded ones are counted in each table's note "
+        "and listed by `ferbench runs --all`. Failed and interrupted runs never enter a table; "
+        "a recipe whose runs saw different data (data fingerprints) is refused. 95 % CI: "
+        "percentile bootstrap of the mean of the ranking metric over the n runs (10000 "
+        "resamples, seed 0). Δ vs baseline: mean paired difference on identical splits "
+        "(same manifest and seed), its bootstrap CI and the Wilcoxon signed-rank p over the "
+        "pairs. Efficiency: the latest clean `ferbench bench` record of the model and its build "
+        "options where one exists, else the median over the row's runs whose timing was not "
+        "contaminated by machine load; latency at batch 1 (p50 / p90 / p99), throughput at the "
+        "batch shown, params and GFLOPs of one forward pass per image. Confusion matrices sum "
+        "the row's test predictions, colours normalised per true class.")
 # Config keys that vary between runs of one recipe.
 PER_RUN_KEYS = {"seed", "fold"}
+CONTAMINATED = "†"
+NO_POWER = "‡"
+UNDEFINED = "–"  # a detail-table entry undefined in every run
 
 
 def _group(runs: Iterable[dict], key: Callable[[dict], tuple]) -> dict[tuple, list[dict]]:
@@ -52,8 +71,12 @@ def _number(value: Any) -> float | None:
     return float(value) if value == value else None  # NaN is not a result
 
 
+def _numbers(values: Iterable[Any]) -> list[float]:
+    return [x for x in map(_number, values) if x is not None]
+
+
 def _stats(values: Iterable[Any]) -> tuple[float, float, int] | None:
-    numbers = [x for x in map(_number, values) if x is not None]
+    numbers = _numbers(values)
     if not numbers:
         return None
     std = statistics.stdev(numbers) if len(numbers) > 1 else 0.0
@@ -61,7 +84,7 @@ def _stats(values: Iterable[Any]) -> tuple[float, float, int] | None:
 
 
 def _median(values: Iterable[Any]) -> float | None:
-    numbers = [x for x in map(_number, values) if x is not None]
+    numbers = _numbers(values)
     return statistics.median(numbers) if numbers else None
 
 
@@ -75,6 +98,21 @@ def _slug(text: str) -> str:
 
 def _age(run: dict) -> tuple:
     return run.get("started") or 0, run.get("id") or 0
+
+
+def _book(run: dict, key: str) -> Any:
+    """A bookkeeping value (schema-1 records kept it among the metrics)."""
+    book = run.get("bookkeeping") or {}
+    return book[key] if key in book else (run.get("metrics") or {}).get(key)
+
+
+def _derived(run: dict) -> bool:
+    options = (run.get("config") or {}).get("data_options") or {}
+    return bool(options.get("aus_from_emotion") or _book(run, "derived_aus"))
+
+
+def _fingerprint(run: dict) -> Any:
+    return (run.get("config") or {}).get("data_fingerprint")
 
 
 def _latest_per_fold_and_seed(runs: list[dict]) -> list[dict]:
@@ -96,12 +134,24 @@ def _count(runs: list[dict]) -> str:
     return f"{len(runs)} ({' × '.join(parts)})" if parts else str(len(runs))
 
 
-def _format_stats(stats: tuple[float, float, int] | None, n: int, percent: bool) -> str:
+def _scale(column) -> float:
+    return 100.0 if column.percent else 1.0
+
+
+def _format_stats(stats: tuple[float, float, int] | None, n: int, column) -> str:
     if stats is None:
         return "—"
     mean, std, count = stats
-    text = f"{100 * mean:.2f} ± {100 * std:.2f}" if percent else f"{mean:.4g} ± {std:.2g}"
+    text = (f"{100 * mean:.2f} ± {100 * std:.2f}" if column.percent
+            else f"{mean:.4g} ± {std:.2g}")
     return text if count == n else f"{text} (n={count})"
+
+
+def _format_ci(ci: tuple[float, float] | None, column) -> str:
+    if ci is None:
+        return "—"
+    low, high = (_scale(column) * x for x in ci)
+    return f"[{low:.2f}, {high:.2f}]" if column.percent else f"[{low:.4g}, {high:.4g}]"
 
 
 def _params(value: float | None) -> str:
@@ -113,17 +163,17 @@ def _params(value: float | None) -> str:
     return f"{value:.0f}"
 
 
-def _reported(entries: Sequence[Any], dataset: str, protocol: str,
-              metrics: Sequence[str], percent: bool) -> str:
+def _reported(entries: Sequence[Any], dataset: str, protocol: str, columns: Sequence) -> str:
+    by_key = {column.key: column for column in columns}
     cells = []
     for entry in entries:
-        if entry.dataset != dataset or entry.metric not in metrics:
+        column = by_key.get(entry.metric)
+        if entry.dataset != dataset or column is None:
             continue
         where = entry.source
         if entry.protocol and entry.protocol != protocol:
             where += f"; {entry.protocol}"
-        value = f"{100 * entry.value:.2f}" if percent else f"{entry.metric} {entry.value:.4g}"
-        cells.append(f"{value} ({where})")
+        cells.append(f"{column.header}: {column_value(entry.value, column)} ({where})")
     return "; ".join(cells) or "—"
 
 
@@ -138,7 +188,7 @@ def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _recipe_labels(recipes: dict[tuple, list[dict]]) -> dict[tuple, str]:
+def _recipe_labels(recipes: Mapping[tuple, list[dict]]) -> dict[tuple, str]:
     """Model name with its non-default build options (model_options), plus the config keys
     that tell apart recipes of the same model."""
     by_model: dict[str, list[tuple]] = {}
@@ -160,13 +210,26 @@ def _recipe_labels(recipes: dict[tuple, list[dict]]) -> dict[tuple, str]:
     return labels
 
 
+def _header(column, runs: list[dict]) -> tuple[str, list[str]]:
+    """The column header with its bookkeeping fields filled, and the fields whose values
+    differ between the runs (their cells then name their own value)."""
+    fields = [name for _, name, _, _ in string.Formatter().parse(column.header) if name]
+    values, mixed = {}, []
+    for name in fields:
+        seen = sorted({str(_book(run, name)) for run in runs if _book(run, name) is not None})
+        values[name] = "; ".join(seen) or "?"
+        if len(seen) > 1:
+            mixed.append(name)
+    return column.header.format_map(values), mixed
+
+
 def _summed_confusion(runs: list[dict]) -> tuple[list[list[int]], list[str]] | None:
-    metrics = [run.get("metrics") or {} for run in runs]
-    recorded = [m for m in metrics if m.get("confusion_matrix")]
-    if not recorded or not recorded[-1].get("class_names"):
+    recorded = [run for run in runs if (run.get("metrics") or {}).get("confusion_matrix")]
+    if not recorded or not _book(recorded[-1], "class_names"):
         return None
-    names = recorded[-1]["class_names"]
-    matrices = [m["confusion_matrix"] for m in recorded if m.get("class_names") == names]
+    names = _book(recorded[-1], "class_names")
+    matrices = [run["metrics"]["confusion_matrix"] for run in recorded
+                if _book(run, "class_names") == names]
     summed = [[sum(cells) for cells in zip(*rows, strict=True)]
               for rows in zip(*matrices, strict=True)]
     return summed, names
@@ -186,90 +249,324 @@ def _environment_lines(runs: list[dict]) -> list[str]:
             for line, n in sorted(lines.items())]
 
 
-def _row(label: str, runs: list[dict], columns: Sequence[tuple[str, str]], percent: bool,
-         reported: str, plot: str) -> tuple[float, list[str]]:
-    metrics = [run.get("metrics") or {} for run in runs]
+def _threads(run: dict) -> Any:
+    return (run.get("timing") or {}).get("threads") or \
+        (run.get("environment") or {}).get("threads")
+
+
+def _hardware(timing: dict, threads: Any) -> str:
+    name = timing.get("device_name") or timing.get("hardware") or timing.get("device") or "?"
+    count = "? threads" if threads is None else f"{threads} thread" + "s" * (threads != 1)
+    return f"{name} ({timing.get('precision') or '?'}, {count})"
+
+
+@dataclass
+class _Efficiency:
+    """A row's efficiency cells and where they come from."""
+
+    params: float | None = None
+    gflops: float | None = None
+    latency: tuple[float | None, ...] = (None, None, None)
+    throughput: float | None = None
+    batch: Any = None
+    hardware: list[str] = field(default_factory=list)
+    contaminated: int = 0  # runs left out of the timed columns
+    source: str = "runs"
+
+
+def _bench_match(bench: Sequence[dict], model: str, runs: list[dict]) -> dict | None:
+    """The latest bench record of `model` with the runs' build options, preferring the runs'
+    hardware."""
+    options = (runs[-1].get("config") or {}).get("model_options") or {}
+    matches = [r for r in bench if r.get("model") == model
+               and (r.get("model_options") or {}) == options]
+    hardware = {(run.get("timing") or {}).get("device_name") for run in runs}
+    same = [r for r in matches if r.get("hardware") in hardware]
+    chosen = same or matches
+    return max(chosen, key=lambda r: (r.get("created") or 0, r.get("id") or 0)) \
+        if chosen else None
+
+
+def _efficiency(runs: list[dict], bench: dict | None) -> _Efficiency:
     timings = [run.get("timing") or {} for run in runs]
-    newest = runs[-1]
-    stats = [_stats(m.get(key) for m in metrics) for key, _ in columns]
-    epochs = (newest.get("config") or {}).get("epochs", metrics[-1].get("epochs"))
-    latency = [_median(t.get(key) for t in timings)
-               for key in ("latency_ms_median", "latency_ms_p90")]
-    throughput = _median(t.get("throughput_ips") for t in timings)
-    gflops = _median(t.get("gflops") for t in timings)
-    devices = sorted({f"{t.get('device_name') or t.get('device') or '?'} "
-                      f"({t.get('precision') or '?'})" for t in timings})
-    cells = [label, "—" if epochs is None else epochs,
-             *(_format_stats(s, len(runs), percent) for s in stats), _count(runs), reported,
-             _params(_median(t.get("params") for t in timings)),
-             "—" if gflops is None else f"{gflops:.3g}",
-             "—" if None in latency else f"{latency[0]:.2f} / {latency[1]:.2f}",
-             "—" if throughput is None else
-             f"{throughput:.0f} (b={timings[-1].get('throughput_batch', '?')})",
-             ", ".join(devices), plot]
-    rank = stats[0][0] if percent and stats and stats[0] else float("-inf")
-    return rank, [_cell(c) for c in cells]
+    if bench is not None:
+        return _Efficiency(
+            bench.get("params"), bench.get("gflops"),
+            tuple(bench.get(f"latency_ms_{p}") for p in ("p50", "p90", "p99")),
+            bench.get("throughput_ips"), bench.get("throughput_batch"),
+            [_hardware(bench, bench.get("threads")) + f", bench {bench.get('id')}, "
+             f"input {bench.get('input')}"], source="bench")
+    clean = [(run, t) for run, t in zip(runs, timings, strict=True) if not t.get("contaminated")]
+    return _Efficiency(
+        _median(t.get("params") for t in timings), _median(t.get("gflops") for t in timings),
+        tuple(_median(t.get(f"latency_ms_{p}", t.get("latency_ms_median") if p == "p50"
+                            else None) for _, t in clean) for p in ("p50", "p90", "p99")),
+        _median(t.get("throughput_ips") for _, t in clean),
+        clean[-1][1].get("throughput_batch", "?") if clean else None,
+        sorted({_hardware(t, _threads(run)) for run, t in clean}),
+        contaminated=len(runs) - len(clean))
 
 
-def _section(key: tuple, runs: list[dict], reported: Mapping[str, list],
-             output_dir: Path, written: set[Path]) -> list[str]:
-    task, dataset, protocol = key
-    if task == "expression":
-        columns, percent = EXPRESSION_METRICS, True
+def _efficiency_cells(eff: _Efficiency) -> list[str]:
+    mark = f" {CONTAMINATED}" if eff.contaminated else ""
+    if all(x is None for x in eff.latency):
+        latency = "—" + mark
     else:
-        names = sorted({name for run in runs for name, value in (run.get("metrics") or {}).items()
-                        if _number(value) is not None} - NOT_SCORES)
-        columns, percent = tuple((name, name) for name in names), False
-    reported_metrics = ["accuracy"] if percent else [name for name, _ in columns]
-    recipes = {k: _latest_per_fold_and_seed(v) for k, v in
-               _group(runs, key=lambda r: (r.get("model"), r.get("recipe_hash"))).items()}
-    runs = [run for recipe_runs in recipes.values() for run in recipe_runs]
-    labels = _recipe_labels(recipes)
-    ranked = []
-    for (model, recipe), recipe_runs in recipes.items():
-        plot = "—"
-        confusion = _summed_confusion(recipe_runs)
-        if confusion is not None:
-            name = _slug(f"cm-{task}-{dataset}-{protocol}-{model}-{str(recipe)[:10]}") + ".png"
-            path = save_confusion_matrix(
-                *confusion, output_dir / PLOTS_DIR / name,
-                title=f"{labels[model, recipe]} · {dataset} · {protocol} (n={len(recipe_runs)})")
-            written.add(path)
-            plot = f"[png]({PLOTS_DIR}/{name})"
-        entries = reported.get(model, [])
-        ranked.append(_row(labels[model, recipe], recipe_runs, columns, percent,
-                           _reported(entries, dataset, protocol, reported_metrics, percent),
-                           plot))
-    ranked.sort(key=lambda item: (-item[0], item[1][0]))
-    headers = ["model", "epochs", *(header for _, header in columns), "n",
-               "reported accuracy %" if percent else "reported", "params", "GFLOPs",
-               "latency ms (b=1, median / p90)", "throughput img/s (batch)", "device",
-               "confusion"]
-    table = tabulate([cells for _, cells in ranked], headers=headers, tablefmt="github",
-                     disable_numparse=True)
-    return [f"## {task} · {dataset} · {protocol}", "", table, "",
-            "Hardware and software:", "", *_environment_lines(runs), "",
-            f"Aggregation: {len(runs)} run{'s' * (len(runs) > 1)} in {len(ranked)} "
-            f"row{'s' * (len(ranked) > 1)}; mean ± sample std over each row's folds and seeds "
-            "(n), efficiency columns are medians over the same runs (see the top of the page).",
-            ""]
+        latency = " / ".join("—" if x is None else f"{x:.2f}" for x in eff.latency) + mark
+    throughput = "—" + mark if eff.throughput is None else \
+        f"{eff.throughput:.0f} (b={eff.batch}){mark}"
+    return [_params(eff.params), "—" if eff.gflops is None else f"{eff.gflops:.3g}", latency,
+            throughput, "; ".join(eff.hardware) or "—"]
 
 
-def write_leaderboard(rows: list[dict], reported: dict[str, list], output_dir: Path) -> Path:
-    """Write `output_dir/README.md` (and PNGs under `output_dir/plots`) from finished runs;
-    `reported` maps model name -> list of `ferbench.specs.Reported`. Returns the README path."""
+@dataclass
+class _Recipe:
+    model: str
+    key: tuple
+    runs: list[dict]  # the latest run per (fold, seed), oldest first
+    superseded: int
+    label: str = ""
+
+    def values(self, key: str) -> list[Any]:
+        return [(run.get("metrics") or {}).get(key) for run in self.runs]
+
+    def by_split(self, key: str) -> dict[tuple, float]:
+        """{(manifest, seed): value} of a scalar metric."""
+        return {(run.get("manifest"), run.get("seed")): _number(value)
+                for run, value in zip(self.runs, self.values(key), strict=True)
+                if _number(value) is not None and run.get("manifest") is not None}
+
+
+def _rank_key(recipe: _Recipe, column) -> tuple:
+    stats = _stats(recipe.values(column.key)) if column else None
+    if stats is None:
+        return (1, 0.0, recipe.label)
+    return (0, -stats[0] if column.higher_is_better else stats[0], recipe.label)
+
+
+def _baseline(recipes: list[_Recipe], baselines: Sequence[str]) -> tuple[_Recipe | None, str]:
+    """The recipe named by `baselines` (a row label, or a model with one row here)."""
+    for name in baselines:
+        exact = [r for r in recipes if r.label == name]
+        by_model = [r for r in recipes if r.model == name]
+        if exact or len(by_model) == 1:
+            return (exact or by_model)[0], ""
+        if by_model:
+            labels = "; ".join(r.label for r in by_model)
+            return None, (f"> ⚠ baseline {name} names {len(by_model)} rows here ({labels}); "
+                          "pass one row's label to --baseline")
+    return None, ""
+
+
+def _delta(recipe: _Recipe, base: _Recipe, column) -> tuple[str, bool]:
+    """'Δ [CI], p' of the ranking metric against the baseline on identical splits, and
+    whether the Wilcoxon test had too few pairs."""
+    if recipe is base:
+        return "baseline", False
+    mine, theirs = recipe.by_split(column.key), base.by_split(column.key)
+    if not mine or {m for m, _ in mine} != {m for m, _ in theirs}:
+        return "— (splits differ)", False
+    pairs = [key for key in mine if key in theirs]
+    if not pairs:
+        return "— (no common seed)", False
+    scale = _scale(column)
+    diffs = [scale * (mine[key] - theirs[key]) for key in pairs]
+    ci = bootstrap_ci(diffs)
+    test = wilcoxon_folds([mine[key] for key in pairs], [theirs[key] for key in pairs])
+    text = f"{statistics.mean(diffs):+.2f}"
+    if ci is not None:
+        text += f" [{ci[0]:+.2f}, {ci[1]:+.2f}]"
+    weak = test.n < WILCOXON_MIN_PAIRS
+    return f"{text}, p={test.pvalue:.2g}{NO_POWER if weak else ''}", weak
+
+
+def _plot_links(recipe: _Recipe, task, section: tuple, output_dir: Path,
+                written: set[Path]) -> str:
+    """Links to the row's summed confusion matrix (drawn here) and to copies of its newest
+    run's artifact plots."""
+    task_name, dataset, protocol, derived = section
+    links = []
+    confusion = _summed_confusion(recipe.runs)
+    stem = _slug(f"{task_name}-{dataset}-{protocol}{'-derived' * derived}-{recipe.model}-"
+                 f"{str(recipe.key[1])[:10]}")
+    if confusion is not None:
+        name = f"cm-{stem}.png"
+        path = save_confusion_matrix(
+            *confusion, output_dir / PLOTS_DIR / name,
+            title=f"{recipe.label} · {dataset} · {protocol} (n={len(recipe.runs)})")
+        written.add(path)
+        links.append(f"[confusion]({PLOTS_DIR}/{name})")
+    newest = recipe.runs[-1]
+    folder = Path(newest["artifacts"]) if newest.get("artifacts") else None
+    for artifact in task.plot_artifacts:
+        source = folder / artifact if folder else None
+        if source is None or not source.is_file():
+            continue
+        name = f"art-{stem}-{_slug(artifact)}"
+        target = output_dir / PLOTS_DIR / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        written.add(target)
+        links.append(f"[{artifact}]({PLOTS_DIR}/{name})")
+    return " ".join(links) or "—"
+
+
+def _detail_value(values: list[float], percent: bool) -> str:
+    if not values:
+        return UNDEFINED
+    mean = statistics.mean(values)
+    return f"{100 * mean:.2f}" if percent else f"{mean:.4g}"
+
+
+def _detail_table(key: str, title: str, recipes: list[_Recipe]) -> list[str]:
+    """Mean per entry of a {name: value} metric over each recipe's runs ("–" where undefined
+    in every run), in percent when `title` ends with "%"; and how many entries each run
+    averaged."""
+    names: list[str] = []
+    for recipe in recipes:
+        for mapping in recipe.values(key):
+            names += [name for name in (mapping or {}) if name not in names]
+    if not names:
+        return []
+    percent = title.rstrip().endswith("%")
+    table = []
+    for recipe in recipes:
+        mappings = [m or {} for m in recipe.values(key)]
+        cells = [_detail_value(_numbers(m.get(name) for m in mappings), percent)
+                 for name in names]
+        defined = sorted({len(_numbers(m.values())) for m in mappings if m})
+        averaged = "—" if not defined else (f"{defined[0]}" if len(defined) == 1
+                                             else f"{defined[0]}–{defined[-1]}")
+        table.append([_cell(recipe.label), *cells, f"{averaged} of {len(names)}"])
+    headers = ["model", *names, "averaged per run"]
+    return [f"### {title}", "", tabulate(table, headers=headers, tablefmt="github",
+                                         disable_numparse=True), "",
+            f"{UNDEFINED}: undefined in every run of the row (e.g. no positive test sample). "
+            "averaged per run: the entries with a defined value, i.e. those averaged into "
+            "each run's mean.", ""]
+
+
+@dataclass
+class _Context:
+    reported: Mapping[str, list]
+    tasks: Mapping[str, Any] | None
+    baselines: Sequence[str]
+    bench: Sequence[dict]
+    output_dir: Path
+    written: set[Path] = field(default_factory=set)
+
+
+def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
+    task_name, dataset, protocol, derived = key
+    task = task_shape(task_name, ctx.tasks)
+    title = f"{task_name} · {dataset} · {protocol}" + (" (derived AUs)" if derived else "")
+    warnings, recipes = [], []
+    grouped = _group(runs, key=lambda r: (r.get("model"), r.get("recipe_hash")))
+    for (model, recipe_hash), recipe_runs in grouped.items():
+        fingerprints = sorted({str(_fingerprint(run)) for run in recipe_runs})
+        if len(fingerprints) > 1:
+            warnings.append(f"> ⚠ skipped {model} (recipe {recipe_hash}): its "
+                            f"{len(recipe_runs)} runs saw different data (data fingerprints "
+                            f"{', '.join(fingerprints)}); rerun it on one dataset version")
+            continue
+        counted = _latest_per_fold_and_seed(recipe_runs)
+        recipes.append(_Recipe(model, (model, recipe_hash), counted,
+                               len(recipe_runs) - len(counted)))
+    labels = _recipe_labels({r.key: r.runs for r in recipes})
+    for recipe in recipes:
+        recipe.label = labels[recipe.key]
+    main = main_column(task)
+    recipes.sort(key=lambda r: _rank_key(r, main))
+    counted = [run for recipe in recipes for run in recipe.runs]
+    headers_and_mixed = [_header(column, counted) for column in task.columns]
+    base, base_warning = _baseline(recipes, ctx.baselines)
+    warnings += [base_warning] if base_warning else []
+
+    table, efficiencies, weak = [], [], False
+    for recipe in recipes:
+        n = len(recipe.runs)
+        cells = [recipe.label, _book(recipe.runs[-1], "epochs")
+                 or (recipe.runs[-1].get("config") or {}).get("epochs") or "—"]
+        for column, (_, mixed) in zip(task.columns, headers_and_mixed, strict=True):
+            text = _format_stats(_stats(recipe.values(column.key)), n, column)
+            for name in mixed:
+                text += f" [{', '.join(sorted({str(_book(r, name)) for r in recipe.runs}))}]"
+            cells.append(text)
+        if main is not None:
+            cells.append(_format_ci(bootstrap_ci(_numbers(recipe.values(main.key))), main))
+        cells.append(_count(recipe.runs))
+        if base is not None and main is not None:
+            delta, no_power = _delta(recipe, base, main)
+            weak |= no_power
+            cells.append(delta)
+        cells.append(_reported(ctx.reported.get(recipe.model, []), dataset, protocol,
+                               task.columns))
+        efficiency = _efficiency(recipe.runs, _bench_match(ctx.bench, recipe.model,
+                                                           recipe.runs))
+        efficiencies.append(efficiency)
+        cells += _efficiency_cells(efficiency)
+        cells.append(_plot_links(recipe, task, key, ctx.output_dir, ctx.written))
+        table.append([_cell(c) for c in cells])
+
+    headers = ["model", "epochs", *(header for header, _ in headers_and_mixed)]
+    if main is not None:
+        headers.append(f"95 % CI ({main.header})")
+    headers.append("n")
+    if base is not None and main is not None:
+        headers.append(f"Δ vs {base.label} ({main.header}, 95 % CI, Wilcoxon p)")
+    headers += ["reported", "params", "GFLOPs", "latency ms (b=1, p50 / p90 / p99)",
+                "throughput img/s (batch)", "timed on", "plots"]
+    hardware = sorted({h for e in efficiencies for h in e.hardware})
+    lines = [f"## {title}", "",
+             f"Timings: {'; '.join(hardware) if hardware else 'none usable'}.", "", *warnings]
+    if warnings:
+        lines.append("")
+    if table:
+        lines += [tabulate(table, headers=headers, tablefmt="github", disable_numparse=True),
+                  ""]
+    contaminated = sum(e.contaminated for e in efficiencies)
+    if contaminated:
+        reasons = sorted({str((run.get("timing") or {}).get("contaminated_reason"))
+                          for run in counted if (run.get("timing") or {}).get("contaminated")})
+        lines += [f"{CONTAMINATED} {contaminated} run{'s' * (contaminated > 1)} timed under "
+                  f"machine load ({'; '.join(reasons)}) left out of latency and throughput; "
+                  "a row with no clean timing shows —.", ""]
+    if weak:
+        lines += [f"{NO_POWER} fewer than 6 paired splits: the Wilcoxon test has no power "
+                  "(p < 0.05 is unreachable).", ""]
+    for detail_key, detail_title in task.detail_tables:
+        lines += _detail_table(detail_key, detail_title, recipes)
+    superseded = sum(recipe.superseded for recipe in recipes)
+    lines += ["Hardware and software:", "", *_environment_lines(counted), "",
+              f"Aggregation: {len(counted)} run{'s' * (len(counted) != 1)} in {len(recipes)} "
+              f"row{'s' * (len(recipes) != 1)}; {superseded} superseded "
+              f"run{'s' * (superseded != 1)} not counted (an older run of the same recipe, "
+              "fold and seed; `ferbench runs --all` lists them); mean ± sample std over each "
+              "row's folds and seeds (n), efficiency as described at the top of the page.", ""]
+    return lines
+
+
+def write_leaderboard(rows: list[dict], reported: Mapping[str, list], output_dir: Path, *,
+                      tasks: Mapping[str, Any] | None = None, baselines: Sequence[str] = (),
+                      bench: Sequence[dict] = ()) -> Path:
+    """Write `output_dir/README.md` (and PNGs under `output_dir/plots`) from recorded runs,
+    of which only finished ones count. `reported` maps model name -> list of
+    `ferbench.specs.Reported`; `tasks` task name -> Task; `baselines` model names or row
+    labels compared against in every table holding them; `bench` `latest_bench` records.
+    Returns the README path."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     runs = [run for run in rows if run.get("status", "finished") == "finished"]
     sections = _group(runs, key=lambda r: (str(r.get("task")), str(r.get("dataset")),
-                                           str(r.get("protocol"))))
+                                           str(r.get("protocol")), _derived(r)))
+    ctx = _Context(reported, tasks, baselines, bench, output_dir)
     lines = [HEADER, "", NOTE if sections else EMPTY, ""]
-    written: set[Path] = set()
     for key in sorted(sections):
-        lines += _section(key, sections[key], reported, output_dir, written)
-    for stale in (output_dir / PLOTS_DIR).glob("cm-*.png"):
-        if stale not in written:
-            stale.unlink()
+        lines += _section(key, sections[key], ctx)
+    for pattern in ("cm-*.png", "art-*.png"):
+        for stale in (output_dir / PLOTS_DIR).glob(pattern):
+            if stale not in ctx.written:
+                stale.unlink()
     readme = output_dir / "README.md"
     readme.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     return readme

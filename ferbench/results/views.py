@@ -1,19 +1,60 @@
 """Text views of recorded runs: the table behind `ferbench runs` and the detail behind
-`ferbench show` (the CLI prints `json.dumps(row)` itself for machine-readable output)."""
+`ferbench show` (the CLI prints `json.dumps(row)` itself for machine-readable output).
+
+Views read a task's `columns`, `detail_tables` and `plot_artifacts` from the Task objects
+they are given (`ferbench.tasks.Task`); a task without one is shown expression-shaped.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from tabulate import tabulate
 
 RUN_FIELDS = ("task", "dataset", "protocol", "fold", "model", "plugin", "plugin_version", "seed",
-              "config_hash", "recipe_hash", "manifest", "artifacts")
+              "config_hash", "recipe_hash", "manifest", "artifacts", "host", "pid")
 # Metrics shown as their own tables rather than as scalar lines.
 STRUCTURED_METRICS = ("confusion_matrix", "class_names", "per_class_auc")
+
+
+class DefaultColumn(NamedTuple):
+    """The fields of `ferbench.tasks.Column` (importing that would import torch)."""
+
+    key: str
+    header: str
+    percent: bool = False
+    higher_is_better: bool = True
+    ranked: bool = True
+
+
+@dataclass(frozen=True)
+class TaskShape:
+    """What the views read of a Task, for a task whose Task object is not at hand."""
+
+    name: str
+    columns: tuple = ()
+    detail_tables: tuple = ()
+    plot_artifacts: tuple = ()
+
+
+EXPRESSION_SHAPE = TaskShape("expression", columns=(
+    DefaultColumn("accuracy", "accuracy %", percent=True),
+    DefaultColumn("macro_f1", "macro-F1 %", percent=True),
+    DefaultColumn("macro_auc", "macro AUC %", percent=True)))
+
+
+def task_shape(name: str | None, tasks: Mapping[str, Any] | None):
+    """The Task called `name` in `tasks`, else the expression-shaped default."""
+    return (tasks or {}).get(name) or EXPRESSION_SHAPE
+
+
+def main_column(task):
+    """The column that ranks a task's tables: its first ranked column."""
+    return next((c for c in task.columns if c.ranked), None)
 
 
 def _time(stamp: float | None) -> str:
@@ -48,26 +89,45 @@ def _key_values(mapping: Mapping, exact: bool = False) -> str:
                     tablefmt="plain", disable_numparse=True)
 
 
-def runs_table(rows: list[dict]) -> str:
-    """One line per run: id, status, what ran, its accuracy and macro-F1 (%), when, how long."""
+def column_value(value: Any, column) -> str:
+    """A scalar metric in its column's unit ("—" when missing)."""
+    if column.percent:
+        return _percent(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "—"
+    return f"{value:.4g}"
+
+
+def _score(row: Mapping, tasks: Mapping[str, Any] | None) -> str:
+    column = main_column(task_shape(row.get("task"), tasks))
+    value = (row.get("metrics") or {}).get(column.key) if column else None
+    return "—" if value is None else f"{column.header} {column_value(value, column)}"
+
+
+def _status(row: Mapping) -> str:
+    return f"{row.get('status')} (superseded)" if row.get("superseded") else str(row.get("status"))
+
+
+def runs_table(rows: list[dict], tasks: Mapping[str, Any] | None = None) -> str:
+    """One line per run: id, status (superseded runs marked), task, what ran, its main score
+    (the first ranked column of its task), when, how long."""
     if not rows:
         return "No runs recorded."
-    headers = ["id", "status", "model", "dataset", "protocol", "fold", "seed", "accuracy %",
-               "macro-F1 %", "started", "duration"]
+    headers = ["id", "status", "task", "model", "dataset", "protocol", "fold", "seed",
+               "main score", "started", "duration"]
     table = []
     for row in rows:
-        metrics = row.get("metrics") or {}
-        table.append([row.get("id"), row.get("status"), row.get("model"), row.get("dataset"),
-                      row.get("protocol"), _value(row.get("fold")), _value(row.get("seed")),
-                      _percent(metrics.get("accuracy")), _percent(metrics.get("macro_f1")),
-                      _time(row.get("started")), _duration(row)])
+        table.append([row.get("id"), _status(row), row.get("task") or "—", row.get("model"),
+                      row.get("dataset"), row.get("protocol"), _value(row.get("fold")),
+                      _value(row.get("seed")), _score(row, tasks), _time(row.get("started")),
+                      _duration(row)])
     return tabulate(table, headers=headers, disable_numparse=True)
 
 
-def _metrics_detail(metrics: Mapping) -> list[str]:
+def _metrics_detail(metrics: Mapping, bookkeeping: Mapping) -> list[str]:
     scalars = {k: v for k, v in metrics.items() if k not in STRUCTURED_METRICS}
     lines = [_key_values(scalars)] if scalars else []
-    names = metrics.get("class_names") or []
+    names = bookkeeping.get("class_names") or metrics.get("class_names") or []
     aucs = metrics.get("per_class_auc") or []
     if aucs:
         labels = names if len(names) == len(aucs) else range(len(aucs))
@@ -83,17 +143,19 @@ def _metrics_detail(metrics: Mapping) -> list[str]:
 
 
 def run_detail(row: dict) -> str:
-    """Every field of one run: identity, times, metrics, timing, config, environment, error."""
+    """Every field of one run: identity, times, metrics, bookkeeping, timing, config,
+    environment, error."""
     head = {key: row.get(key) for key in RUN_FIELDS}
     head.update(started=_time(row.get("started")), ended=_time(row.get("ended")),
-                duration=_duration(row))
-    lines = [f"run {row.get('id')} · {row.get('status')}", "", _key_values(head)]
-    sections = [("metrics", row.get("metrics")), ("timing", row.get("timing")),
-                ("config", row.get("config")), ("environment", row.get("environment"))]
+                duration=_duration(row), heartbeat=_time(row.get("heartbeat")))
+    lines = [f"run {row.get('id')} · {_status(row)}", "", _key_values(head)]
+    sections = [("metrics", row.get("metrics")), ("bookkeeping", row.get("bookkeeping")),
+                ("timing", row.get("timing")), ("config", row.get("config")),
+                ("environment", row.get("environment"))]
     for title, content in sections:
         if content:
             if title == "metrics":
-                body = _metrics_detail(content)
+                body = _metrics_detail(content, row.get("bookkeeping") or {})
             else:
                 body = [_key_values(content, exact=title in ("config", "environment"))]
             lines += ["", title, *body]

@@ -1,5 +1,2 @@
-"""Tasks as plugins: expression recognition, AU detection and expression transfer."""
-
-from .base import Column, Evaluation, Task
-
-__all__ = ["Column", "Evaluation", "Task"]
+"""Tasks as plugins: expression recognition, AU detection and expression transfer
+(`ferbench.tasks.base` holds the contract)."""

@@ -3,47 +3,16 @@
 
 from __future__ import annotations
 
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
-from ..data.faceset import FaceSet
 from ..errors import UserError
-from ..metrics import au as au_metrics
 from .base import Column, Evaluation, Task
 
-THRESHOLD_GRID = torch.linspace(0.05, 0.95, 19)
-
-
-class MaskedBCE(nn.Module):
-    """BCE-with-logits over the known entries of uint8 targets (255 = unknown)."""
-
-    def __init__(self, pos_weight: torch.Tensor | None = None):
-        super().__init__()
-        self.register_buffer("pos_weight", pos_weight)
-
-    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        known = targets != au_metrics.UNKNOWN
-        weight = None if self.pos_weight is None else self.pos_weight.to(logits.device)
-        loss = nn.functional.binary_cross_entropy_with_logits(
-            logits.float(), (targets == 1).float(), pos_weight=weight, reduction="none")
-        return (loss * known).sum() / known.sum().clamp_min(1)
-
+if TYPE_CHECKING:
+    from ..data.faceset import FaceSet
 
 def au_names(info) -> list[str]:
     return [f"AU{code}" for code in info.au_codes]
-
-
-def tune_thresholds(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Per AU, the threshold of THRESHOLD_GRID with the best validation F1 (0.5 when no
-    AU label is known)."""
-    best = torch.full((scores.shape[1],), 0.5)
-    best_f1 = torch.full((scores.shape[1],), -1.0)
-    for threshold in THRESHOLD_GRID:
-        f1 = au_metrics.per_au_f1(scores, targets, scores.shape[1], float(threshold))
-        for j, value in enumerate(f1):
-            if value is not None and value > best_f1[j]:
-                best_f1[j], best[j] = value, float(threshold)
-    return best
 
 
 class AUTask(Task):
@@ -66,6 +35,10 @@ class AUTask(Task):
         return data.au_presence
 
     def loss(self, hp: dict, train: FaceSet):
+        import torch
+
+        from ..metrics import au as au_metrics
+        from .au_training import MaskedBCE
         weight = None
         if hp.get("pos_weight"):
             rates = torch.tensor([r if r else 0.5 for r in
@@ -74,13 +47,18 @@ class AUTask(Task):
         return MaskedBCE(weight)
 
     def activate(self, outputs):
-        return torch.sigmoid(outputs.float())
+        return outputs.float().sigmoid()
 
     def validation(self, scores, targets, hp: dict) -> dict[str, float]:
+        from ..metrics import au as au_metrics
         value = au_metrics.mean_f1(scores.cpu(), targets.cpu(), scores.shape[1])
         return {"val_mean_f1": 0.0 if value is None else value}
 
     def evaluate(self, method, test: FaceSet, ctx) -> Evaluation:
+        import torch
+
+        from ..metrics import au as au_metrics
+        from .au_training import tune_thresholds
         names = au_names(test.info)
         scores = method.predict(test.images).float().cpu()
         targets = test.au_presence

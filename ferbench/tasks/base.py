@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..data.faceset import FaceSet
 from ..data.info import DatasetInfo
+
+if TYPE_CHECKING:  # task modules import no torch until a run uses them (fast listings)
+    from ..data.faceset import FaceSet
 
 
 @dataclass(frozen=True)

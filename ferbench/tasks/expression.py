@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from ..data.faceset import FaceSet
+from typing import TYPE_CHECKING
+
 from ..errors import UserError
 from .base import Column, Evaluation, Task
+
+if TYPE_CHECKING:
+    from ..data.faceset import FaceSet
 
 
 def registered_metrics(registry, task: str, scores, targets, num_outputs: int) -> dict:

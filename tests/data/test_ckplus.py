@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ferbench.data.formats.ckplus import CODES, EXPRESSIONS, load
+from ferbench.data.formats.ckplus import AU_CODES, CODES, EXPRESSIONS, load
 from ferbench.errors import UserError
 
 
@@ -20,10 +20,11 @@ def test_full_release_expression_frames_aus_and_landmarks(tmp_path, write_ckplus
         ["surprise"] * 3 + ["anger"] * 3 + ["happy"] * 3
     assert fs.subjects.tolist() == ["S005"] * 3 + ["S010"] * 3 + ["S011"] * 3
     assert fs.info.num_subjects == 3
-    assert fs.info.au_codes == (1, 2, 4, 6, 12, 23, 27)
+    assert fs.info.au_codes == AU_CODES and fs.pair_keys.tolist() == fs.subjects.tolist()
     row = dict(zip(fs.info.au_codes, fs.au_presence[3].tolist(), strict=True))
-    assert row == {1: 0, 2: 0, 4: 1, 6: 0, 12: 0, 23: 1, 27: 0}
+    assert {au for au, p in row.items() if p} == {4, 23}
     assert fs.au_intensity[3, fs.info.au_codes.index(4)] == 2.0
+    assert fs.au_intensity[3, fs.info.au_codes.index(23)].isnan()  # coded without intensity
     assert fs.au_intensity[7, fs.info.au_codes.index(12)] == 4.0
     assert fs.landmarks.shape == (9, 68, 2)
     assert fs.landmarks.min() >= 0 and fs.landmarks.max() <= 40
@@ -41,6 +42,7 @@ def test_frames_and_neutral_options(tmp_path, write_ckplus_full):
                                     for i in (1, 4, 5)]
     assert fs.labels[:3].tolist() == [0, 7, 7]
     assert fs.au_presence[0].sum() == 0 and fs.au_presence[1].sum() == 3
+    assert fs.subjects[0] == fs.pair_keys[0] == fs.pair_keys[1] == "S005"
     with pytest.raises(UserError, match="frames=0 .*>= 1"):
         load(tmp_path, frames=0)
     with pytest.raises(UserError, match="neutral='maybe'.*true or false"):
@@ -95,6 +97,7 @@ def test_ck48_layout(tmp_path, write_ck48, write_corrupt):
                                    "sadness", "surprise")
     assert fs.images.shape == (42, 1, 32, 32) and fs.au_presence is None
     assert fs.keys[0] == "anger/S010_001_00000010.png" and fs.subjects[0] == "S010"
+    assert fs.pair_keys.tolist() == fs.subjects.tolist()
     assert sorted(set(fs.subjects)) == ["S010", "S011", "S012", "S013"]
     assert fs.class_counts() == {"anger": 6, "contempt": 6, "disgust": 6, "fear": 6,
                                  "happy": 6, "sadness": 6, "surprise": 6}

@@ -9,6 +9,7 @@ from PIL import Image
 
 from ferbench.data.face.cartoon import draw_face
 from ferbench.data.formats import kdef
+from ferbench.data.triples import build_triples, triple_counts
 from ferbench.errors import UserError
 
 CODES = ("AF", "AN", "DI", "HA", "NE", "SA", "SU")
@@ -63,6 +64,28 @@ def test_root_may_be_the_kdef_folder_itself(kdef_parent):
 ])
 def test_angle_and_session_options(kdef_parent, options, count):
     assert len(kdef.load(kdef_parent, **options)) == count
+
+
+def test_transfer_triples_keep_person_session_and_angle(kdef_parent):
+    data = kdef.load(kdef_parent, angle="all")
+    triples = build_triples(data, np.arange(len(data)), per_target=100)
+
+    def photo(i):  # (session, gender + id, emotion code, angle) from the file name
+        session, gender, number, code, angle = kdef.FILE_NAME.fullmatch(
+            Path(data.keys[i]).stem).groups()
+        return session, gender + number, code, angle
+
+    for s, t, u in zip(triples.source, triples.target, triples.truth, strict=True):
+        (_, donor, expression, _), (session, person, _, angle) = photo(s), photo(t)
+        assert donor != person and photo(u) == (session, person, expression, angle)
+    # sessions A and B of F01 are separate pair keys; the HL and FR views are alone in theirs
+    assert {photo(t)[3] for t in triples.target} == {"S"}
+    assert {photo(t)[0] for t in triples.target if photo(t)[1] == "F01"} == {"A", "B"}
+    assert {photo(s)[3] for s in triples.source} == {"S", "HL", "FR"}
+    # F01's 14 targets take M02's 6 other expressions; M02's 7 take F01's 16 photos but their
+    # own expression (2, or 4 for happy)
+    assert triple_counts(data, triples) == {"triples": 14 * 6 + 6 * 14 + 12, "targets": 21,
+                                            "identities": 2}
 
 
 @pytest.mark.parametrize("options,match", [

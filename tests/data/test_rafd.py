@@ -9,6 +9,7 @@ from PIL import Image
 
 from ferbench.data.face.cartoon import draw_face
 from ferbench.data.formats import rafd
+from ferbench.data.triples import build_triples, triple_counts
 from ferbench.errors import UserError
 
 EMOTIONS = ("angry", "contemptuous", "disgusted", "fearful", "happy", "neutral", "sad",
@@ -63,6 +64,26 @@ def test_pairs_match_identity_angle_and_gaze(rafd_root):
     for key in set(data.pair_keys):
         members = data.subset(data.pair_keys == key)
         assert len(set(members.subjects)) == 1 and len(set(members.labels.tolist())) == 8
+
+
+def test_transfer_triples_keep_person_angle_and_gaze(rafd_root):
+    data = rafd.load(rafd_root, angle="all")
+    triples = build_triples(data, np.arange(len(data)), per_target=100)
+
+    def photo(i):  # (angle, person, emotion, gaze) from the file name
+        angle, person, _, _, emotion, gaze = rafd.FILE_NAME.fullmatch(
+            Path(data.keys[i]).stem).groups()
+        return angle, person, emotion, gaze.lower()
+
+    for s, t, u in zip(triples.source, triples.target, triples.truth, strict=True):
+        (_, donor, expression, _), (angle, person, _, gaze) = photo(s), photo(t)
+        assert donor != person and photo(u) == (angle, person, expression, gaze)
+    # the two 045 photos are alone in their view: donors, never targets; person 01 (8 frontal
+    # targets) takes 14 donors, person 02 (16 targets) 9 minus its own expression's
+    assert {photo(t)[0] for t in triples.target} == {"090"}
+    assert {photo(s)[0] for s in triples.source} == {"090", "045"}
+    assert triple_counts(data, triples) == {"triples": 8 * 14 + 16 * 9 - 4, "targets": 24,
+                                            "identities": 2}
 
 
 @pytest.mark.parametrize("options,count", [

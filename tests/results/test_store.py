@@ -1,12 +1,17 @@
-"""RunStore: round trip, failures, crash safety (SIGKILL) and bad paths."""
+"""RunStore: round trip, failures, crash safety (SIGKILL), interrupted runs, heartbeats,
+superseded runs, imports, the version-1 migration and bad paths."""
 
+import json
 import math
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,7 +65,7 @@ def test_round_trip(tmp_path):
 
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     conn.close()
 
 
@@ -144,9 +149,15 @@ def test_sigkill_between_start_and_finish_leaves_store_readable(tmp_path):
     assert store.get(earlier)["status"] == "finished"
     assert store.get(earlier)["metrics"] == METRICS
     killed = store.get(killed_id)
-    assert killed["status"] == "running" and killed["fold"] == 1
-    assert killed["metrics"] is None
+    assert killed["status"] == "interrupted" and killed["fold"] == 1
+    assert killed["pid"] == proc.pid and killed["metrics"] is None
     assert [r["id"] for r in store.list(status="finished")] == [earlier]
+    assert [r["id"] for r in store.list(status="interrupted")] == [killed_id]
+    assert store.list(status="running") == []
+
+    assert store.prune_interrupted() == 1
+    assert [r["id"] for r in store.list()] == [earlier]
+    assert store.get(earlier)["metrics"] == METRICS
 
 
 @pytest.mark.parametrize("kind", ["directory", "not sqlite", "parent is a file", "foreign db",
@@ -177,3 +188,168 @@ def test_bad_path_is_a_one_line_user_error(tmp_path, kind):
     assert message.startswith(str(path))
     assert expected in message
     assert "\n" not in message
+
+
+def test_start_records_process_and_heartbeat_is_renewed(tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite")
+    run_id = store.start(_record())
+    run = store.get(run_id)
+    assert (run["pid"], run["host"]) == (os.getpid(), store.host)
+    assert run["status"] == "running" and run["superseded"] is False
+    first = run["heartbeat"]
+    time.sleep(0.01)
+    store.heartbeat(run_id)
+    assert store.get(run_id)["heartbeat"] > first
+    store.finish(run_id, METRICS, TIMING, {"n_test": 8, "class_names": ["happy", "sad"]})
+    done = store.get(run_id)
+    assert done["bookkeeping"] == {"n_test": 8, "class_names": ["happy", "sad"]}
+    with pytest.raises(ValueError, match="not running"):
+        store.heartbeat(run_id)
+
+
+def _set(store, run_id, **columns):
+    assignments = ", ".join(f"{key} = ?" for key in columns)
+    store._conn.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*columns.values(), run_id))
+
+
+def test_dead_pid_on_this_host_is_interrupted(tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite")
+    alive = store.start(_record(fold=0))
+    dead = store.start(_record(fold=1))
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    _set(store, dead, pid=int(child.stdout))
+    assert store.get(alive)["status"] == "running"
+    assert store.get(dead)["status"] == "interrupted"
+    assert [r["id"] for r in store.list(status="interrupted")] == [dead]
+
+
+def test_stale_heartbeat_on_another_host_is_interrupted(tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite", stale_after=600)
+    fresh, stale, legacy = (store.start(_record(fold=fold)) for fold in range(3))
+    now = time.time()
+    _set(store, fresh, host="gpu-node-7", pid=1, heartbeat=now - 60)
+    _set(store, stale, host="gpu-node-7", pid=1, heartbeat=now - 601)
+    _set(store, legacy, host=None, pid=None, heartbeat=None, started=now - 3600)  # schema 1
+    statuses = {r["id"]: r["status"] for r in store.list()}
+    assert statuses == {fresh: "running", stale: "interrupted", legacy: "interrupted"}
+    store.finish(stale, METRICS, TIMING)  # a slow worker that was alive after all may finish
+    assert store.get(stale)["status"] == "finished"
+    assert store.prune_interrupted() == 1
+    assert sorted(r["id"] for r in store.list()) == [fresh, stale]
+
+
+def test_superseded_runs_are_kept_and_flagged(tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite")
+    ids = []
+    for i, (fold, task, status) in enumerate([(0, "expression", "finished"),
+                                              (0, "expression", "finished"),
+                                              (0, "expression", "failed"),
+                                              (1, "expression", "finished"),
+                                              (0, "au", "finished")]):
+        run_id = store.start(_record(fold=fold, task=task, started=1000.0 + i,
+                                     recipe_hash="r-au" if task == "au" else "r"))
+        if status == "finished":
+            store.finish(run_id, METRICS, TIMING)
+        else:
+            store.fail(run_id, "boom")
+        ids.append(run_id)
+    flags = {r["id"]: r["superseded"] for r in store.list()}
+    assert flags == {ids[0]: True, ids[1]: False, ids[2]: False, ids[3]: False,
+                     ids[4]: False}
+    assert [r["id"] for r in store.list(include_superseded=False)] == ids[:0:-1]
+    assert [r["id"] for r in store.list(task="au")] == [ids[4]]
+    assert store.get(ids[0])["metrics"] == METRICS
+
+
+def _complete(**overrides):
+    record = {**_record(), "status": "finished", "started": 1000.0, "ended": 1100.0,
+              "metrics": METRICS, "timing": TIMING, "bookkeeping": {"n_test": 8},
+              "error": None, "pid": 4242, "host": "worker-3", "heartbeat": 1090.0}
+    record.update(overrides)
+    return record
+
+
+def test_import_run_inserts_a_complete_record(tmp_path):
+    worker = RunStore(tmp_path / "worker.sqlite")
+    worker_id = worker.start(_record(fold=3))
+    worker.finish(worker_id, METRICS, TIMING, {"n_test": 8})
+    from_worker = worker.get(worker_id)
+
+    store = RunStore(tmp_path / "driver.sqlite")
+    kept = store.start(_record(fold=0))
+    imported = store.import_run(from_worker)
+    assert imported != kept
+    run = store.get(imported)
+    for key in ("status", "started", "ended", "fold", "metrics", "timing", "bookkeeping",
+                "pid", "host", "config", "environment", "recipe_hash"):
+        assert run[key] == from_worker[key], key
+    assert store.import_run(from_worker) == imported  # a retried import adds nothing
+    other = store.import_run(_complete(status="failed", error="OOM", metrics=None))
+    assert store.get(other)["error"] == "OOM" and store.get(other)["status"] == "failed"
+    assert len(store.list()) == 3
+
+
+@pytest.mark.parametrize("overrides,error", [({"status": "running"}, "complete record"),
+                                             ({"ended": None}, "missing"),
+                                             ({"colour": "red"}, "colour"),
+                                             ({"fold": [1, 2]}, "fold")])
+def test_import_run_rejects_incomplete_records(tmp_path, overrides, error):
+    store = RunStore(tmp_path / "runs.sqlite")
+    with pytest.raises((ValueError, TypeError), match=error):
+        store.import_run(_complete(**overrides))
+    assert store.list() == []
+
+
+def _v1_store(path):
+    from ferbench.results.store import _SCHEMA_V1
+    conn = sqlite3.connect(path)
+    conn.execute(_SCHEMA_V1)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO runs (status, started, ended, model, recipe_hash, fold, seed, "
+                 "metrics) VALUES ('finished', 1.0, 2.0, 'vgg13', 'r', 0, 0, ?)",
+                 ('{"accuracy": 0.5}',))
+    conn.commit()
+    conn.close()
+
+
+def test_version_1_store_migrates_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    _v1_store(path)
+    with RunStore(path) as store:
+        (run,) = store.list()
+        assert run["metrics"] == {"accuracy": 0.5} and run["model"] == "vgg13"
+        assert run["bookkeeping"] is None and run["heartbeat"] is None
+        new = store.start(_record())
+        store.finish(new, METRICS, TIMING, {"epochs": 5})
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+    conn.close()
+    assert RunStore(path).get(new)["bookkeeping"] == {"epochs": 5}  # reopening is a no-op
+
+
+PUBLISHED = Path(__file__).resolve().parents[2] / "leaderboard" / "runs.sqlite"
+
+
+@pytest.mark.skipif(not PUBLISHED.exists(), reason="no published run store")
+def test_published_version_1_store_opens_and_migrates_on_a_copy(tmp_path):
+    copy = tmp_path / "runs.sqlite"
+    shutil.copy(PUBLISHED, copy)
+    conn = sqlite3.connect(copy)
+    conn.row_factory = sqlite3.Row
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    before = [dict(row) for row in conn.execute("SELECT * FROM runs ORDER BY id")]
+    conn.close()
+    assert before
+
+    store = RunStore(copy)
+    after = {run["id"]: run for run in store.list()}
+    assert len(after) == len(before)
+    for old in before:
+        run = after[old["id"]]
+        for key, value in old.items():
+            decoded = value if key not in ("config", "metrics", "timing", "environment") \
+                or value is None else json.loads(value)
+            assert run[key] == decoded, (old["id"], key)
+    assert {run["status"] for run in after.values()} <= {"finished", "failed"}

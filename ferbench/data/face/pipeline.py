@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ...errors import UserError
+from ...progress import progress_bar
 from ..imageio import read_image
 from . import cache as face_cache
 from .align import align_face
@@ -53,15 +54,17 @@ def align_faces(paths: Sequence[Path | str], *, size: int, channels: int,
     settings = {"size": size, "channels": channels, "detector": detector,
                 "margin": float(margin), "upsample": upsample}
     images, points, kept, failures = [], [], [], []
-    for i, path in enumerate(paths):
-        given = None if landmarks is None else landmarks[i]
-        result = _cached_face(Path(path), given, settings, cache)
-        if isinstance(result, str):
-            failures.append((str(path), result))
-        else:
-            images.append(result[0])
-            points.append(result[1])
-            kept.append(i)
+    with progress_bar(len(paths), f"aligning faces ({detector})") as advance:
+        for i, path in enumerate(paths):
+            given = None if landmarks is None else landmarks[i]
+            result = _cached_face(Path(path), given, settings, cache)
+            advance()
+            if isinstance(result, str):
+                failures.append((str(path), result))
+            else:
+                images.append(result[0])
+                points.append(result[1])
+                kept.append(i)
     if images:
         image_tensor = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
         point_tensor = torch.from_numpy(np.stack(points).astype(np.float32))

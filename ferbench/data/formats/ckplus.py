@@ -5,6 +5,9 @@
   the expression (option `neutral` adds each sequence's first frame as neutral). Faces are
   aligned with the face pipeline, using the release's landmarks instead of a detector.
 - CK+48: `<class>/S010_004_00000017.png`, already cropped 48x48 faces (no AUs, no neutral).
+
+AU columns are the fixed vocabulary `AU_CODES` whatever subset is loaded. `pair_keys` is the
+subject id (CK+ faces are frontal: same subject = same person and pose).
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ CK48_NAME = re.compile(r"^(S\d+)_(\d+)_(\d+)$")
 LAYOUT = ("cohn-kanade-images/S005/001/S005_001_00000011.png with Emotion/, FACS/, Landmarks/; "
           "or CK+48 <class>/S010_004_00000017.png")
 SOURCE = "Lucey et al. 2010, The Extended Cohn-Kanade Dataset (CK+)"
+# Every AU coded on CK+'s peak frames (Lucey et al. 2010, Table 1): the fixed AU columns of
+# the full release. A code outside it is counted in info.extra["unlisted_au_codes"].
+AU_CODES = (1, 2, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20, 21, 23, 24, 25, 26,
+            27, 28, 29, 31, 34, 38, 39, 43)
 SCHEMA = {"frames": Option(3, minimum=1), "neutral": Option(False),
           "detector": Option("hog", choices=("hog", "haar"))}
 
@@ -82,7 +89,8 @@ def read_emotion(path: Path) -> str:
 
 
 def read_facs(path: Path) -> dict[int, float]:
-    """AU number -> intensity (0 = present, intensity not coded) from an `*_facs.txt` file."""
+    """AU number -> intensity (CK+ writes 0 for an AU coded without intensity) from an
+    `*_facs.txt` file."""
     aus = {}
     for au, intensity in read_numbers(path, 2):
         aus[int(au)] = intensity
@@ -144,25 +152,36 @@ def _load_full(root: Path, opts: dict, image_size: int, channels: int, strict: b
         raise UserError(f"{path}: {reason}")
     frames = [frames[i] for i in aligned.kept]
     has_facs = (root / FACS).is_dir()
-    au_codes = sorted({au for f in frames for au in f.aus})
-    presence = np.zeros((len(frames), len(au_codes)), np.uint8)
-    intensity = np.zeros((len(frames), len(au_codes)), np.float32)
-    column = {au: j for j, au in enumerate(au_codes)}
-    for i, f in enumerate(frames):
-        for au, value in f.aus.items():
-            presence[i, column[au]] = 1
-            intensity[i, column[au]] = value
+    presence, intensity, unlisted = au_table(frames)
     subjects = [f.subject for f in frames]
+    extra = {"layout": "full", "frames": opts["frames"], "neutral": opts["neutral"]}
+    if unlisted:
+        extra["unlisted_au_codes"] = unlisted
     info = make_info(NAME, classes, subjects, image_size=image_size, channels=channels,
                      tasks=("expression", "au") if has_facs else ("expression",),
-                     au_codes=au_codes if has_facs else (), source=SOURCE,
-                     extra={"layout": "full", "frames": opts["frames"],
-                            "neutral": opts["neutral"]})
+                     au_codes=AU_CODES if has_facs else (), source=SOURCE, extra=extra)
     return make_faceset(info, aligned.images, [classes.index(f.label) for f in frames],
                         subjects, [relative_key(f.path, root) for f in frames],
                         au_presence=torch.from_numpy(presence) if has_facs else None,
                         au_intensity=torch.from_numpy(intensity) if has_facs else None,
-                        landmarks=aligned.landmarks, skipped=skipped + aligned.failures)
+                        landmarks=aligned.landmarks, pair_keys=subjects,
+                        skipped=skipped + aligned.failures)
+
+
+def au_table(frames: list[Frame]) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """Presence (1 coded, 0 not) and intensity (1-5; NaN when coded without one; 0 when not
+    coded) over `AU_CODES`, and how often each code outside `AU_CODES` occurred."""
+    presence = np.zeros((len(frames), len(AU_CODES)), np.uint8)
+    intensity = np.zeros((len(frames), len(AU_CODES)), np.float32)
+    unlisted: dict[int, int] = {}
+    for i, f in enumerate(frames):
+        for au, value in f.aus.items():
+            if au not in AU_CODES:
+                unlisted[au] = unlisted.get(au, 0) + 1
+                continue
+            presence[i, AU_CODES.index(au)] = 1
+            intensity[i, AU_CODES.index(au)] = value if value > 0 else np.nan
+    return presence, intensity, unlisted
 
 
 def _load_ck48(root: Path, opts: dict, image_size: int, channels: int, strict: bool) -> FaceSet:
@@ -185,7 +204,8 @@ def _load_ck48(root: Path, opts: dict, image_size: int, channels: int, strict: b
     info = make_info(NAME, EXPRESSIONS, subjects, image_size=image_size, channels=channels,
                      source=SOURCE, extra={"layout": "ck48"})
     return make_faceset(info, images, [label for _, label in found], subjects,
-                        [relative_key(p, root) for p, _ in found], skipped=skipped)
+                        [relative_key(p, root) for p, _ in found], pair_keys=subjects,
+                        skipped=skipped)
 
 
 def load(root, *, image_size=48, channels=1, strict=False, **options) -> FaceSet:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ...errors import UserError
+from ...progress import progress_bar
 from ..catalog import GATED
 from ..faceset import FaceSet
 from ..imageio import is_image, read_image, resize
@@ -284,16 +285,17 @@ def load_images(paths: Sequence[Path], *, image_size: int, channels: int, strict
     Returns the images, the indices into `paths` that were kept, and (file, reason) for
     every unreadable file skipped; with `strict` the first unreadable file raises."""
     arrays, kept, skipped = [], [], []
-    for i, path in enumerate(paths):
-        try:
-            arrays.append(decode(path, image_size=image_size, channels=channels,
-                                 box=None if boxes is None else boxes[i]))
-        except UserError as exc:
-            if strict:
-                raise
-            skipped.append((str(path), str(exc).removeprefix(f"{path}: ")))
-            continue
-        kept.append(i)
+    with progress_bar(len(paths), "decoding images") as advance:
+        for i, path in enumerate(paths):
+            try:
+                arrays.append(decode(path, image_size=image_size, channels=channels,
+                                     box=None if boxes is None else boxes[i]))
+                kept.append(i)
+            except UserError as exc:
+                if strict:
+                    raise
+                skipped.append((str(path), str(exc).removeprefix(f"{path}: ")))
+            advance()
     images = stack_images(arrays, image_size=image_size, channels=channels)
     return images, np.asarray(kept, dtype=np.int64), skipped
 
