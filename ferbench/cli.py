@@ -114,7 +114,12 @@ def cmd_run(args) -> int:
     store = _store(args)
     from .engine.runner import Runner
     out = Path(args.out) if args.out else store.path.parent / "artifacts"
+    from .engine.distributed import shutdown, world
     records = Runner(registry, store, out, quiet=args.json).run(config)
+    main = world().main
+    shutdown()
+    if not main:  # a torchrun worker: rank 0 prints and records
+        return 0
     if args.json:
         print(json.dumps(records[0] if len(records) == 1 else records, indent=2, default=str))
     else:

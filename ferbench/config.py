@@ -21,8 +21,13 @@ CHOICES = {
     "schedule": ("cosine", "step_table", "poly", "constant"),
     "normalize": ("dataset", "per_image", "none"),
     "au_thresholds": ("fixed", "val"),
+    "augment.generator": ("dcgan", "wgan-gp", "cgan"),
+    "augment.generator_data": ("train", "pretrain"),
 }
-AUGMENT_KEYS = {"hflip": bool, "shift": float, "rotate": float, "zoom": float}
+# augment.<key> -> type; generator, generated_per_class and generator_data add GAN-generated
+# training images (ferbench.engine.generated), the others are BatchAugment's
+AUGMENT_KEYS = {"hflip": bool, "shift": float, "rotate": float, "zoom": float,
+                "generator": str, "generated_per_class": int, "generator_data": str}
 # hyper-parameter -> (type, minimum); the runner's training recipe
 HPARAMS: dict[str, tuple[type, float | None]] = {
     "epochs": (int, 1), "batch_size": (int, 1), "lr": (float, 0), "weight_decay": (float, 0),
@@ -33,6 +38,8 @@ HPARAMS: dict[str, tuple[type, float | None]] = {
     "workers": (int, 0), "amp": (bool, None), "channels_last": (bool, None),
     "betas": (list, None), "pos_weight": (bool, None), "au_thresholds": (str, None),
     "reference_model": (str, None), "reference_epochs": (int, 1),
+    "gan_epochs": (int, 1), "gan_batch_size": (int, 2), "gan_lr": (float, 0),
+    "gan_size": (int, 24), "gan_width": (int, 1),
 }
 BASE_HPARAMS: dict[str, Any] = {
     "epochs": 10, "batch_size": 64, "lr": 1e-3, "weight_decay": 0.0, "momentum": 0.9,
@@ -43,6 +50,9 @@ BASE_HPARAMS: dict[str, Any] = {
     "au_thresholds": "fixed",
     # the expression classifier behind a transfer run's expression consistency and FD/KID
     "reference_model": "resnet18", "reference_epochs": None,
+    # the generators of augment.generator: gan_lr None and gan_size None mean the GAN kind's
+    # published lr and the dataset's image size (64 where a DCGAN cannot draw it)
+    "gan_epochs": 25, "gan_batch_size": 64, "gan_lr": None, "gan_size": None, "gan_width": 64,
 }
 RUN_FIELDS = ("model", "dataset", "task", "data_root", "protocol", "k", "fold", "folds", "seed",
               "device", "threads", "strict", "train_dataset", "test_dataset", "pretrain_dataset",
@@ -135,7 +145,8 @@ def validate_augment(key: str, value: Any) -> Any:
     if key not in AUGMENT_KEYS:
         raise UserError(f"unknown option augment.{key}: expected one of "
                         f"{', '.join(AUGMENT_KEYS)}")
-    return _coerce(f"augment.{key}", value, AUGMENT_KEYS[key], 0)
+    kind = AUGMENT_KEYS[key]
+    return _coerce(f"augment.{key}", value, kind, 0 if kind in (int, float) else None)
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, Any]:

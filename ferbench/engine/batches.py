@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 
 from ..data.augment import BatchAugment
+from .distributed import world
 
 DEVICE_BYTES = 2 * 2**30  # tensors larger than this stay on the CPU and move per batch
 
@@ -51,15 +52,28 @@ class Batches:
         self.device, self.channels_last = device, channels_last
         self.fields = {name: _to_device(value, device) for name, value in fields.items()}
         self.augment, self.augmented = augment, augmented
+        here = world()
         self.generator = torch.Generator().manual_seed(seed)
-        self.augment_generator = torch.Generator().manual_seed(seed + 1)
-        self.order = DataLoader(range(self.size), batch_size=batch_size, shuffle=shuffle,
-                                generator=self.generator, drop_last=drop_last)
+        self.augment_generator = torch.Generator().manual_seed(seed + 1 + here.rank)
+        self.sampler = None
+        if shuffle and here.distributed:  # each process takes its shard; global batch kept
+            self.sampler = DistributedSampler(range(self.size), num_replicas=here.size,
+                                              rank=here.rank, shuffle=True, seed=seed,
+                                              drop_last=drop_last)
+            self.order = DataLoader(range(self.size), batch_size=max(1, batch_size // here.size),
+                                    sampler=self.sampler, drop_last=drop_last)
+        else:
+            self.order = DataLoader(range(self.size), batch_size=batch_size, shuffle=shuffle,
+                                    generator=self.generator, drop_last=drop_last)
+        self.epoch = 0
 
     def __len__(self) -> int:
         return len(self.order)
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        if self.sampler is not None:
+            self.sampler.set_epoch(self.epoch)
+        self.epoch += 1
         for index in self.order:
             batch = {}
             for name, value in self.fields.items():
@@ -78,8 +92,10 @@ class Batches:
 
     def state_dict(self) -> dict:
         return {"generator": self.generator.get_state(),
-                "augment_generator": self.augment_generator.get_state()}
+                "augment_generator": self.augment_generator.get_state(),
+                "epoch": torch.tensor(self.epoch)}
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.set_state(state["generator"])
         self.augment_generator.set_state(state["augment_generator"])
+        self.epoch = int(state.get("epoch", torch.tensor(0)))

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from ..data.augment import BatchAugment
+from ..data.augment import AUGMENT_KEYS, BatchAugment
 from ..data.cache import default_cache_dir
 from ..data.faceset import FaceSet
 from ..data.info import DatasetInfo
@@ -69,7 +69,8 @@ class RunContext:
             fields = {"images": faceset.images}
             if self.task is not None:
                 fields["targets"] = self.task.targets(faceset)
-        augment = BatchAugment(self.hparams.get("augment") or {}) if train else None
+        augment = BatchAugment({k: v for k, v in (self.hparams.get("augment") or {}).items()
+                                if k in AUGMENT_KEYS}) if train else None
         return Batches(fields, batch_size=batch_size or self.batch_size, device=self.device,
                        shuffle=train, seed=self.seed, augment=augment, augmented=augmented,
                        channels_last=self.channels_last, drop_last=drop_last)

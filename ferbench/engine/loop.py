@@ -18,6 +18,7 @@ from torch import nn
 
 from ..data.atomic import write_atomically
 from ..results.curves import save_loss_curves, save_sample_grid
+from .distributed import world
 from .steppers import Stepper
 
 
@@ -140,7 +141,7 @@ def train_loop(ctx, data: Iterable, step: Callable[[object, int], Mapping], *, e
                 with torch.no_grad():
                     save_sample_grid(samples(),
                                      ctx.artifacts / f"samples{suffix}-e{epoch + 1:03d}.png")
-            if resume_file is not None:
+            if resume_file is not None and world().main:  # every rank resumes from rank 0's
                 _checkpoint(resume_file, epoch + 1, modules, steppers, data, result, best_key,
                             best_states)
     if best_states is not None:

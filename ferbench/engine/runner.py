@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import time
 import uuid
 from dataclasses import replace
@@ -25,8 +26,9 @@ from ..method import Method
 from ..results.store import RunStore
 from .context import RunContext
 from .device import autocast_dtype, configure_backends, seed_everything
+from .distributed import init_from_env, world
 from .environment import device_name, fingerprint
-from .plan import RunPlan, build_plan, load_dataset, planned_hashes, pretrain_for_split
+from .plan import RunPlan, build_plan, load_dataset, pretrain_for_split
 from .supervised import SupervisedMethod
 from .timer import time_inference
 
@@ -70,11 +72,18 @@ class Runner:
                 raise UserError(f"--threads: expected a positive integer, got {config.threads}")
             torch.set_num_threads(config.threads)
         plan = build_plan(self.registry, config)
+        here, plan.device = init_from_env(plan.device)
+        if here.distributed:  # torchrun: rank 0 records, the others train their shard
+            plan.extra_recipe["world_size"] = here.size
+            if not here.main:
+                self.store = RunStore(":memory:")
+                self.out_dir, self.quiet = Path(tempfile.mkdtemp(prefix="ferbench-rank")), True
         configure_backends(plan.device)
         splits = select_splits(plan.splits, config)
         plugins = {p.dist: p.version for p in self.registry.plugins if not p.error}
         env = fingerprint(plan.device, plugins)
-        return [self._run_split(plan, split, env) for split in splits]
+        records = [self._run_split(plan, split, env) for split in splits]
+        return records if here.main else []
 
     def _run_split(self, plan: RunPlan, split: Split, env: dict) -> dict:
         full = plan.run_config(split)
@@ -115,9 +124,8 @@ class Runner:
             device=c.device, threads=c.threads, strict=c.strict,
             data_options=dict(c.data_options),
             hparams={"epochs": hp["reference_epochs"]} if hp["reference_epochs"] else {})
-        wanted = planned_hashes(self.registry, config)[split.fold]
-        done = [r for r in self.store.list(status="finished") if r["config_hash"] == wanted]
-        record = done[0] if done else self.run(config)[0]
+        record = self._finished_reference(config, split, plan.fingerprint)
+        record = record or self.run(config)[0]
         spec = self.registry.get("models", config.model)
         task = self.registry.task("expression")
         ref_hp = record["config"]["hparams"]
@@ -130,6 +138,21 @@ class Runner:
                             "network model (nn.Module), e.g. resnet18 or tiny-cnn")
         method.restore(Path(record["artifacts"]) / "best.pt", train, plan.device, task)
         return method, f"{config.model}@run {record['id']}"
+
+    def _finished_reference(self, config: RunConfig, split: Split, fingerprint: str):
+        """The newest finished run of the reference recipe on the same data and split (same
+        data content hash, manifest and seed; any ferbench version), or None."""
+        from ..config import resolve_hparams
+        spec = self.registry.get("models", config.model)
+        hp = resolve_hparams(spec.defaults, config.hparams, spec.hparams)
+        for row in self.store.list(status="finished", model=config.model):
+            c = row.get("config") or {}
+            if (row["task"] == "expression" and row["manifest"] == split.manifest
+                    and row["seed"] == config.seed and c.get("data_fingerprint") == fingerprint
+                    and c.get("hparams", {}).get("epochs") == hp["epochs"]
+                    and not c.get("model_options")):
+                return row
+        return None
 
     def _epoch_end(self, run_id: int):
         def on_epoch_end(epoch: int, record: dict) -> None:
@@ -161,7 +184,14 @@ class Runner:
         start = time.perf_counter()
         method.fit(train, val, ctx)
         train_seconds = time.perf_counter() - start
+        if not world().main:  # rank 0 evaluates, times and records
+            return {}, {}, {}
         evaluation = task.evaluate(method, test, ctx)
+        if ctx.extra.get("generators"):  # generated-data augmentation: judge the generators
+            from .generated import generation_report
+            gen_metrics, gen_bookkeeping = generation_report(ctx, test)
+            evaluation.metrics.update(gen_metrics)
+            evaluation.bookkeeping.update(gen_bookkeeping)
         history = getattr(method, "history", None) or \
             [r for records in ctx.history.values() for r in records]
         bookkeeping = {
@@ -174,6 +204,7 @@ class Runner:
             "dropped_classes": data.info.extra.get("dropped_classes"),
             "derived_aus": bool(data.info.extra.get("derived_aus", False)),
             "skipped_samples": len(data.skipped), "n_train": len(train), "n_val": len(val),
+            "world_size": world().size,
             "pretrain": None if pretrain is None else
             {"dataset": plan.config.pretrain_dataset, "n": len(pretrain)}}
         timing = time_inference(method, tuple(task.example_input(info, 1).shape[1:]),

@@ -15,6 +15,8 @@ from ..data.faceset import FaceSet
 from ..data.transforms import Preprocess, dataset_stats
 from ..method import Method
 from .context import RunContext
+from .distributed import wrap
+from .generated import add_generated
 
 
 class PenultimateFeatures(nn.Module):
@@ -70,16 +72,19 @@ class SupervisedMethod(Method):
     def fit(self, train: FaceSet, val: FaceSet, ctx: RunContext) -> None:
         self.device, self.amp_dtype, self.task = ctx.device, ctx.amp_dtype, ctx.task
         fmt = torch.channels_last if ctx.channels_last else torch.preserve_format
-        model = self._compose(train)
+        model = self._compose(train)  # normalisation statistics of the real images only
+        if self.hparams["augment"].get("generator"):
+            train = add_generated(train, ctx)
         materialize_lazy(model, train.images[:2])
         self.model = model.to(ctx.device, memory_format=fmt)
         stepper = ctx.stepper(self.model.parameters())
         loss_fn = self.task.loss(self.hparams, train)
         val_targets = self.task.targets(val)
+        trained = wrap(self.model, ctx.device)  # DistributedDataParallel under torchrun
 
         def step(batch, iteration):
             with ctx.autocast():
-                loss = loss_fn(self.model(batch["images"]), batch["targets"])
+                loss = loss_fn(trained(batch["images"]), batch["targets"])
             stepper.step(loss)
             return {"train_loss": loss}
 
