@@ -16,8 +16,9 @@ class Method:
         """Scores (B, num_classes) as a float tensor (probabilities or logits)."""
         raise NotImplementedError
 
-    def generate(self, source, target):
-        """Images of `target`'s identity wearing `source`'s expression."""
+    def generate(self, batch):
+        """uint8 images of each target's identity wearing its source's expression; `batch`
+        is a dict of the transfer task's fields (source, target, landmark images, labels)."""
         raise NotImplementedError(f"{type(self).__name__} does not generate images")
 
     def inference_module(self):

@@ -63,16 +63,18 @@ class ClassGenerator:
             z = torch.randn(min(batch_size, n - start), G.z_dim, generator=noise).to(device)
             y = torch.full((len(z),), self.label, device=device) if self.conditional else None
             out.append(to_uint8(G(z) if y is None else G(z, y)).cpu())
-        images = torch.cat(out) if out else torch.empty(0, like.images.shape[1], G.size,
-                                                         G.size, dtype=torch.uint8)
-        return resize_uint8(images, tuple(like.images.shape[-2:]))
+        return resize_uint8(torch.cat(out), tuple(like.images.shape[-2:]))
 
 
 def _options(ctx) -> tuple[str, int, str]:
     augment = ctx.hparams.get("augment") or {}
     kind, data = augment["generator"], augment.get("generator_data", "train")
     gan_kind(kind)
-    return kind, int(augment.get("generated_per_class", DEFAULT_PER_CLASS)), data
+    per_class = int(augment.get("generated_per_class", DEFAULT_PER_CLASS))
+    if per_class < 1:
+        raise UserError(f"option augment.generated_per_class: expected >= 1 with "
+                        f"augment.generator, got {per_class}")
+    return kind, per_class, data
 
 
 def _in_format(images: torch.Tensor, chans: int) -> torch.Tensor:
@@ -151,9 +153,13 @@ def add_generated(train: FaceSet, ctx) -> FaceSet:
     hp, names = ctx.hparams, train.info.class_names
     recipe = {"kind": kind, "size": _gan_size(ctx, train), "chans": train.images.shape[1],
               "width": hp.get("gan_width", 64), "epochs": hp.get("gan_epochs", 25),
-              "batch_size": hp.get("gan_batch_size", 64), "lr": hp.get("gan_lr"),
-              "seed": ctx.seed}
+              "batch_size": hp.get("gan_batch_size", 64),
+              "lr": hp.get("gan_lr") or gan_kind(kind).lr, "seed": ctx.seed}
     wanted = [name for name in names if name in source.info.class_names]
+    if len(wanted) < len(names):
+        missing = [name for name in names if name not in wanted]
+        ctx.log(f"generated data: the {data} set has no {', '.join(missing)} faces; none "
+                "generated for them")
     source_label = {name: source.info.class_names.index(name) for name in wanted}
     trained: dict[str, ClassGenerator] = {}
     reused = 0

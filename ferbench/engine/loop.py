@@ -154,6 +154,7 @@ def train_loop(ctx, data: Iterable, step: Callable[[object, int], Mapping], *, e
         save_loss_curves(result.history, ctx.artifacts / f"loss{suffix}.png",
                          title=stage or "training")
     ctx.history[stage or "train"] = result.history
+    ctx.extra.setdefault("best_epoch", {})[stage or "train"] = result.best_epoch
     return result
 
 

@@ -124,11 +124,14 @@ def _load_eval_data(registry, config: RunConfig, task) -> tuple[FaceSet, str, li
     return data, protocol, build_splits(data, protocol, k=config.k, seed=config.seed)
 
 
-def _pretrain(registry, config: RunConfig) -> FaceSet | None:
+def _pretrain(registry, config: RunConfig, data: FaceSet) -> FaceSet | None:
     if not config.pretrain_dataset:
         return None
     options = dict(config.pretrain_options)
     root = options.pop("root", None)
+    if config.pretrain_dataset == config.dataset and not options and root in (
+            None, config.data_root):
+        return data  # the evaluation data itself: each split keeps its training subjects
     return load_dataset(registry, config.pretrain_dataset, root, options, config.strict)
 
 
@@ -143,7 +146,7 @@ def build_plan(registry, config: RunConfig) -> RunPlan:
     hp = resolve_hparams(spec.defaults, config.hparams, spec.hparams)
     data, protocol, splits = _load_eval_data(registry, config, task)
     task.check(data)
-    pretrain = _pretrain(registry, config)
+    pretrain = _pretrain(registry, config, data)
     extra = {}
     if pretrain is not None:
         extra["pretrain"] = {"dataset": config.pretrain_dataset,

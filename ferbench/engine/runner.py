@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from ..config import RunConfig, config_hash
+from ..data.cache import default_cache_dir
 from ..data.faceset import FaceSet
 from ..data.protocols import Split
 from ..errors import UserError
@@ -100,7 +101,7 @@ class Runner:
             "manifest": split.manifest, "environment": env, "artifacts": str(artifacts)})
         hook = self.registry.pm.hook
         hook.ferbench_run_started(run_id=run_id, config=full)
-        resume_dir = self.store.path.parent / "resume" / chash
+        resume_dir = default_cache_dir() / "resume" / chash
         try:
             metrics, timing, bookkeeping = self._fit_and_measure(plan, split, artifacts, run_id,
                                                                  resume_dir)
@@ -198,13 +199,13 @@ class Runner:
             **evaluation.bookkeeping,
             "epochs": hp["epochs"] if isinstance(method, SupervisedMethod) else
             hp.get("epochs") if history else None,
-            "best_epoch": getattr(method, "best_epoch", None),
+            "best_epoch": getattr(method, "best_epoch", None) or ctx.extra.get("best_epoch"),
             "best_validation": max((h[task.selection] for h in history
                                     if task.selection in h), default=None),
             "dropped_classes": data.info.extra.get("dropped_classes"),
             "derived_aus": bool(data.info.extra.get("derived_aus", False)),
             "skipped_samples": len(data.skipped), "n_train": len(train), "n_val": len(val),
-            "world_size": world().size,
+            "world_size": world().size, "search": ctx.extra.get("search"),
             "pretrain": None if pretrain is None else
             {"dataset": plan.config.pretrain_dataset, "n": len(pretrain)}}
         timing = time_inference(method, tuple(task.example_input(info, 1).shape[1:]),

@@ -91,6 +91,7 @@ class FeatureClassifier(Method):
             self.models = [self._search(x, y, groups, "accuracy")]
         best = np.mean([s["cv_score"] for s in self.search]) if self.search else None
         ctx.log(f"grouped CV ({self.folds} folds): {self.search}")
+        ctx.extra["search"] = self.search
         ctx.on_epoch_end(1, {"epoch": 1, "cv_score": best})
         self.num_outputs = ctx.info.num_outputs
 
