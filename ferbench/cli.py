@@ -124,7 +124,8 @@ def cmd_run(args) -> int:
         print(json.dumps(records[0] if len(records) == 1 else records, indent=2, default=str))
     else:
         from .results.views import runs_table
-        print(runs_table(records))
+        print(runs_table(records, {name: registry.task(name) for name in
+                                   {row["task"] for row in records}}))
     return 0
 
 
@@ -137,6 +138,16 @@ def cmd_bench(args) -> int:
                             args.input, args.batch, args.threads, args.device, args.json,
                             args.csv))
     return 0
+
+
+def cmd_sweep(args) -> int:
+    from .sweep import run_sweep_command
+    return run_sweep_command(
+        _registry(args), _store(args).path, args.grid, models=args.model,
+        datasets=args.dataset, protocols=args.protocol, folds=args.folds, seeds=args.seeds,
+        k=args.k, vary=args.vary, options=args.option, threads=args.threads,
+        data_root=args.data_root, device=args.device, jobs=args.jobs, ray_address=args.ray,
+        artifacts_shared=args.artifacts_shared, out=args.out)
 
 
 def cmd_runs(args) -> int:
@@ -283,6 +294,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true", help="print the record as CSV")
     _store_args(p)
     p.set_defaults(fn=cmd_bench)
+
+    p = sub.add_parser("sweep", help="run a grid of runs locally or on a Ray cluster")
+    p.add_argument("grid", nargs="?", help="grid YAML file (docs/scale-out.md)")
+    p.add_argument("--model", action="append", default=[], help="without a grid file "
+                   "(repeatable)")
+    p.add_argument("--dataset", action="append", default=[])
+    p.add_argument("--protocol", action="append", default=[])
+    p.add_argument("--k", type=int, help="folds of kfold (default 10)")
+    p.add_argument("--folds", help="'all' (kfold) or comma-separated fold numbers")
+    p.add_argument("--seeds", help="comma-separated seeds (default 0)")
+    p.add_argument("--vary", action="append", default=[], metavar="KEY=[V1, V2]",
+                   help="an option to vary (cartesian product; repeatable)")
+    p.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="an option for every run")
+    p.add_argument("--threads", type=int, help="torch threads per run (default cores // jobs)")
+    p.add_argument("--data-root")
+    p.add_argument("--device")
+    p.add_argument("--jobs", type=int, default=1, help="local runs at once")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="run on Ray (no address: a local Ray instance); put it after GRID")
+    p.add_argument("--artifacts-shared", metavar="PATH",
+                   help="Ray workers write artifacts here instead of returning them")
+    _store_args(p)
+    p.add_argument("--out", help="artifacts folder (default: beside the database)")
+    p.set_defaults(fn=cmd_sweep)
 
     p = sub.add_parser("runs", help="list recorded runs")
     _store_args(p)

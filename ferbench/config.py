@@ -163,21 +163,22 @@ def parse_assignments(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-def read_yaml(path: str) -> dict[str, Any]:
-    """A YAML run file as a mapping; UserError naming the file when unreadable or invalid."""
+def read_yaml(path: str, label: str | None = None, what: str = "options") -> dict[str, Any]:
+    """A YAML file (a run file, a sweep grid) as a mapping; UserError naming it (`label`,
+    default "--config PATH") when unreadable or invalid."""
+    label = label or f"--config {path}"
     try:
         data = yaml.safe_load(Path(path).read_text())
     except OSError as exc:
-        raise UserError(f"--config {path}: cannot read ({exc.strerror})") from exc
+        raise UserError(f"{label}: cannot read the {what} file ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise UserError(f"--config {path}:{where} invalid YAML") from exc
+        raise UserError(f"{label}:{where} invalid YAML") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UserError(f"--config {path}: expected a mapping of options, got "
-                        f"{type(data).__name__}")
+        raise UserError(f"{label}: expected a mapping of {what}, got {type(data).__name__}")
     return data
 
 
