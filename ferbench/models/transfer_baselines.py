@@ -41,27 +41,46 @@ class IdentityTransfer(Method):
 
 class Pix2PixGenerator(nn.Module):
     """uint8 (target C channels + source landmark image + target landmark image) -> uint8
-    generated image; only the target and the source's landmarks condition the U-Net."""
+    generated image; only the target and the source's landmarks condition the U-Net.
 
-    def __init__(self, chans: int, size: int, width: int):
+    `residual=True` (an option, not in Isola et al.) adds the U-Net's output to the target
+    image, with the last layer zero-initialised, so training starts from the identity
+    floor and learns the expression change only."""
+
+    def __init__(self, chans: int, size: int, width: int, residual: bool = False):
         super().__init__()
-        self.chans = chans
+        self.chans, self.residual = chans, residual
         self.unet = UNetGenerator(chans + 1, chans, size, width=width)
+
+    def zero_last_layer(self) -> None:
+        last = [m for m in self.unet.modules() if isinstance(m, nn.ConvTranspose2d)][-1]
+        nn.init.zeros_(last.weight)
+        if last.bias is not None:
+            nn.init.zeros_(last.bias)
 
     def condition(self, x: torch.Tensor) -> torch.Tensor:
         return from_uint8(x[:, :self.chans + 1])
 
+    def images(self, condition: torch.Tensor) -> torch.Tensor:
+        """Generated images in [-1, 1] from the float condition."""
+        out = self.unet(condition)
+        return (condition[:, :self.chans] + out).clamp(-1, 1) if self.residual else out
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return to_uint8(self.unet(self.condition(x)))
+        return to_uint8(self.images(self.condition(x)))
 
 
 class Pix2Pix(Method):
-    def __init__(self, info: DatasetInfo, width: int = 32, d_width: int = 32):
+    def __init__(self, info: DatasetInfo, width: int = 32, d_width: int = 32,
+                 residual: bool = False):
         self.info = info
-        self.generator = Pix2PixGenerator(info.in_chans, info.image_size, int(width))
+        self.generator = Pix2PixGenerator(info.in_chans, info.image_size, int(width),
+                                          bool(residual))
         self.discriminator = PatchDiscriminator(2 * info.in_chans + 1, width=int(d_width))
         gan.dcgan_init(self.generator)
         gan.dcgan_init(self.discriminator)
+        if self.generator.residual:
+            self.generator.zero_last_layer()
         self.device = torch.device("cpu")
         self.history: list[dict] = []
 
@@ -84,7 +103,7 @@ class Pix2Pix(Method):
             condition = G.condition(self.stacked(batch))
             real = from_uint8(batch["truth"])
             with ctx.autocast():
-                fake = G.unet(condition)
+                fake = G.images(condition)
                 with gan.requires_grad(D, True):
                     d_loss = gan.d_loss(kind, D(torch.cat([condition, real], 1)),
                                         D(torch.cat([condition, fake.detach()], 1)))
@@ -135,5 +154,6 @@ def identity(info: DatasetInfo, **options) -> Method:
     return IdentityTransfer(info)
 
 
-def pix2pix(info: DatasetInfo, width: int = 32, d_width: int = 32) -> Method:
-    return Pix2Pix(info, width, d_width)
+def pix2pix(info: DatasetInfo, width: int = 32, d_width: int = 32,
+            residual: bool = False) -> Method:
+    return Pix2Pix(info, width, d_width, residual)

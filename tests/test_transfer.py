@@ -1,0 +1,71 @@
+"""The transfer task end to end: identity and pix2pix through the CLI on synthfer triples,
+the reference classifier behind expression consistency and FD/KID, grids, and that a
+method never sees the answer."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from ferbench.models.transfer_baselines import Pix2PixGenerator
+from ferbench.tasks.transfer import TransferTask
+
+SMALL = ["--dataset", "synthfer", "--task", "transfer", "--threads", "1", "--json",
+         "-o", "data.subjects=20", "-o", "data.per_class=1",
+         "-o", "reference_model=tiny-cnn", "-o", "reference_epochs=1"]
+
+
+def _run(cli, tmp_path, *argv):
+    code, out, err = cli("run", *argv, *SMALL, "--db", str(tmp_path / "r.db"))
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_identity_and_pix2pix_are_scored_on_the_same_triples(cli, tmp_path):
+    identity = _run(cli, tmp_path, "--model", "identity")
+    pix2pix = _run(cli, tmp_path, "--model", "pix2pix", "--epochs", "1",
+                   "-o", "batch_size=32", "-o", "model.width=8", "-o", "model.d_width=8")
+    for record in (identity, pix2pix):
+        m, books = record["metrics"], record["bookkeeping"]
+        assert set(m) >= {"ssim", "psnr", "l1", "nme", "expression_consistency", "fd",
+                          "kid", "fid"}
+        assert m["fid"] is None and books["fid"] == "n/a (no Inception weights)"
+        assert books["feature_extractor"].startswith("tiny-cnn@run ")
+        assert Path(record["artifacts"], "grid.png").exists()
+    assert identity["bookkeeping"]["triples_test"] == pix2pix["bookkeeping"]["triples_test"]
+    # one reference classifier serves both runs (reused by data, split and seed)
+    assert identity["bookkeeping"]["feature_extractor"] == \
+        pix2pix["bookkeeping"]["feature_extractor"]
+    assert 0 < identity["metrics"]["ssim"] < 1  # the target is not the truth
+    assert identity["timing"]["params"] == 0 and pix2pix["timing"]["params"] > 0
+
+
+class Spy:
+    seen: set = set()
+
+    def generate(self, batch):
+        Spy.seen |= set(batch)
+        return batch["target"]
+
+
+def test_generate_never_receives_truth_fields():
+    fields = {"source": torch.zeros(3, 1, 8, 8, dtype=torch.uint8),
+              "target": torch.ones(3, 1, 8, 8, dtype=torch.uint8),
+              "truth": torch.zeros(3, 1, 8, 8, dtype=torch.uint8),
+              "truth_landmark_image": torch.zeros(3, 1, 8, 8, dtype=torch.uint8)}
+    out = TransferTask().generate_all(Spy(), fields, batch=2)
+    assert out.shape == (3, 1, 8, 8) and not any(k.startswith("truth") for k in Spy.seen)
+
+
+@pytest.mark.parametrize("residual", [False, True])
+def test_pix2pix_generator_condition_and_residual_start(residual):
+    torch.manual_seed(0)
+    g = Pix2PixGenerator(1, 32, width=8, residual=residual)
+    if residual:
+        g.zero_last_layer()
+    x = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)
+    out = g.eval()(x)
+    assert out.shape == (2, 1, 32, 32) and out.dtype == torch.uint8
+    if residual:  # starts as the identity floor: the target image
+        assert (out.int() - x[:, :1].int()).abs().max() <= 1
