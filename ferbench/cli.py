@@ -189,8 +189,9 @@ def cmd_leaderboard(args) -> int:
     tasks = {name: registry.task(name) for name in {row["task"] for row in rows}
              if name in registry.specs("tasks")}
     output = Path(args.output) if args.output else store.path.parent / "leaderboard"
+    free = [s.name for s in registry.find("datasets") if not s.requires_root]  # generated
     path = write_leaderboard(rows, reported, output, tasks=tasks, baselines=args.baseline or (),
-                             bench=latest_bench(store.path))
+                             bench=latest_bench(store.path), free_datasets=free)
     print(path.read_text())
     print(f"written to {path}", file=sys.stderr)
     return 0

@@ -381,7 +381,7 @@ def _delta(recipe: _Recipe, base: _Recipe, column) -> tuple[str, bool]:
 
 
 def _plot_links(recipe: _Recipe, task, section: tuple, output_dir: Path,
-                written: set[Path]) -> str:
+                written: set[Path], publishable: bool = False) -> str:
     """Links to the row's summed confusion matrix (drawn here) and to copies of its newest
     run's artifact plots."""
     task_name, dataset, protocol, derived = section
@@ -399,6 +399,9 @@ def _plot_links(recipe: _Recipe, task, section: tuple, output_dir: Path,
     newest = recipe.runs[-1]
     folder = Path(newest["artifacts"]) if newest.get("artifacts") else None
     for artifact in task.plot_artifacts:
+        if artifact in task.image_artifacts and not publishable:
+            links.append(f"{artifact}: not published (licence-gated faces)")
+            continue
         source = folder / artifact if folder else None
         if source is None or not source.is_file():
             continue
@@ -453,6 +456,7 @@ class _Context:
     baselines: Sequence[str]
     bench: Sequence[dict]
     output_dir: Path
+    free_datasets: frozenset[str] = frozenset()  # whose images may be published
     written: set[Path] = field(default_factory=set)
 
 
@@ -505,7 +509,8 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
                                                            recipe.runs))
         efficiencies.append(efficiency)
         cells += _efficiency_cells(efficiency)
-        cells.append(_plot_links(recipe, task, key, ctx.output_dir, ctx.written))
+        cells.append(_plot_links(recipe, task, key, ctx.output_dir, ctx.written,
+                                 key[1] in ctx.free_datasets))
         table.append([_cell(c) for c in cells])
 
     headers = ["model", "epochs", *(header for header, _ in headers_and_mixed)]
@@ -548,18 +553,20 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
 
 def write_leaderboard(rows: list[dict], reported: Mapping[str, list], output_dir: Path, *,
                       tasks: Mapping[str, Any] | None = None, baselines: Sequence[str] = (),
-                      bench: Sequence[dict] = ()) -> Path:
+                      bench: Sequence[dict] = (), free_datasets: Sequence[str] = ()) -> Path:
     """Write `output_dir/README.md` (and PNGs under `output_dir/plots`) from recorded runs,
     of which only finished ones count. `reported` maps model name -> list of
     `ferbench.specs.Reported`; `tasks` task name -> Task; `baselines` model names or row
-    labels compared against in every table holding them; `bench` `latest_bench` records.
+    labels compared against in every table holding them; `bench` `latest_bench` records;
+    `free_datasets` the datasets whose images may be shown (a task's image artifacts of any
+    other, licence-gated, dataset are never copied).
     Returns the README path."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     runs = [run for run in rows if run.get("status", "finished") == "finished"]
     sections = _group(runs, key=lambda r: (str(r.get("task")), str(r.get("dataset")),
                                            str(r.get("protocol")), _derived(r)))
-    ctx = _Context(reported, tasks, baselines, bench, output_dir)
+    ctx = _Context(reported, tasks, baselines, bench, output_dir, frozenset(free_datasets))
     lines = [HEADER, "", NOTE if sections else EMPTY, ""]
     for key in sorted(sections):
         lines += _section(key, sections[key], ctx)

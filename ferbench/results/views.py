@@ -39,6 +39,7 @@ class TaskShape:
     columns: tuple = ()
     detail_tables: tuple = ()
     plot_artifacts: tuple = ()
+    image_artifacts: tuple = ()
 
 
 EXPRESSION_SHAPE = TaskShape("expression", columns=(

@@ -51,6 +51,8 @@ class Task:
     detail_tables: tuple[tuple[str, str], ...] = ()
     # artifact PNGs (file names in the run folder) the leaderboard links for each row
     plot_artifacts: tuple[str, ...] = ()
+    # those of them that show dataset images: published only for freely licensed data
+    image_artifacts: tuple[str, ...] = ()
     # the validation score that picks the best epoch in the standard loop (higher is better)
     selection: str = "val_score"
 

@@ -36,6 +36,7 @@ class TransferTask(Task):
                Column("kid", "KID[{feature_extractor}]", higher_is_better=False),
                Column("fid", "FID", higher_is_better=False))
     plot_artifacts = ("grid.png",)
+    image_artifacts = ("grid.png",)
     selection = "val_ssim"
 
     def check(self, data: FaceSet) -> None:

@@ -214,3 +214,21 @@ def test_no_baseline_no_delta_column(tmp_path, baselines):
     text = write_leaderboard(_paired("a", [0.5, 0.6]), {}, tmp_path, tasks=TASKS,
                              baselines=baselines).read_text()
     assert "| Δ vs" not in text and "⚠" not in text
+
+
+def test_image_grids_are_published_only_for_freely_licensed_data(tmp_path):
+    shape = TaskShape("transfer", columns=(DefaultColumn("ssim", "SSIM"),),
+                      plot_artifacts=("grid.png",), image_artifacts=("grid.png",))
+    rows = []
+    for i, dataset in enumerate(("synthfer", "ckplus")):
+        folder = tmp_path / f"run{i}"
+        folder.mkdir()
+        (folder / "grid.png").write_bytes(PNG)
+        row = _run(i + 1, "pix2pix", {"ssim": 0.7}, task="transfer", dataset=dataset)
+        rows.append({**row, "artifacts": str(folder)})
+    out = tmp_path / "lb"
+    text = write_leaderboard(rows, {}, out, tasks={"transfer": shape},
+                             free_datasets=["synthfer"]).read_text()
+    copied = sorted(p.name for p in (out / "plots").glob("*grid*"))
+    assert len(copied) == 1 and "synthfer" in copied[0]
+    assert "grid.png: not published (licence-gated faces)" in text
