@@ -18,6 +18,7 @@ from sklearn.preprocessing import Normalizer, StandardScaler
 from ..data.faceset import FaceSet
 from ..errors import UserError
 from ..method import Method
+from ..progress import progress
 
 UNKNOWN = 255
 Extractor = Callable[[torch.Tensor], np.ndarray]  # uint8 (B, C, H, W) -> (B, D)
@@ -79,7 +80,7 @@ class FeatureClassifier(Method):
         if self.task.name == "au":
             targets = np.concatenate([d.au_presence.numpy() for d in data])
             self.models = []
-            for j in range(targets.shape[1]):
+            for j in progress(range(targets.shape[1]), description="SVM search per AU"):
                 known = targets[:, j] != UNKNOWN
                 y = targets[known, j]
                 if len(np.unique(y)) < 2:  # a constant AU: predict its only value
