@@ -59,6 +59,10 @@ RUN_FIELDS = ("model", "dataset", "task", "data_root", "protocol", "k", "fold", 
               "model_options", "data_options", "pretrain_options")
 
 
+RUN_FIELD_TYPES = {"k": int, "fold": int, "seed": int, "threads": int, "folds": bool,
+                   "strict": bool}
+
+
 @dataclass
 class RunConfig:
     model: str
@@ -133,6 +137,10 @@ def validate_hparam(key: str, value: Any, declared: dict[str, Any] | None = None
     value = _coerce(key, value, *HPARAMS[key])
     if key == "augment":
         value = {k: validate_augment(k, v) for k, v in value.items()}
+    if key == "betas" and (len(value) != 2 or not all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1
+            for b in value)):
+        raise UserError(f"option betas: expected two numbers in [0, 1), got {value!r}")
     if key == "lr_table":
         try:
             value = [[int(e), float(lr)] for e, lr in value]
@@ -186,11 +194,14 @@ def apply_options(config: RunConfig, options: dict[str, Any], origin: str) -> No
     """Merge `options` (from YAML or -o) into `config`, validating every key."""
     for key, value in options.items():
         if key in RUN_FIELDS:
-            if key in ("model_options", "data_options"):
+            if key.endswith("_options"):
                 if not isinstance(value, dict):
                     raise UserError(f"{origin}: {key} must be a mapping")
                 getattr(config, key).update(value)
             else:
+                kind = RUN_FIELD_TYPES.get(key, str)
+                if value is not None:
+                    value = _coerce(f"{origin} {key}", value, kind, None)
                 setattr(config, key, value)
         elif key.startswith("model."):
             config.model_options[key[6:]] = value

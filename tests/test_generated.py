@@ -36,6 +36,14 @@ def _ctx(tmp_path: Path, augment: dict | None = None, **hp) -> RunContext:
                       stage_dir=tmp_path / "stages")
 
 
+@pytest.fixture(autouse=True)
+def no_loss_plots(request, monkeypatch):
+    """The loop's matplotlib loss curves cost ~0.3 s per GAN stage; only the CLI run
+    draws them here."""
+    if "cli" not in request.node.name:
+        monkeypatch.setattr("ferbench.engine.loop.save_loss_curves", lambda *a, **k: None)
+
+
 @pytest.fixture(scope="module")
 def faces():
     """synthfer at 24 px: 4 subjects x 8 classes x 2 takes; s000-s001 train, s002 val,

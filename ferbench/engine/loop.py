@@ -155,6 +155,8 @@ def train_loop(ctx, data: Iterable, step: Callable[[object, int], Mapping], *, e
                          title=stage or "training")
     ctx.history[stage or "train"] = result.history
     ctx.extra.setdefault("best_epoch", {})[stage or "train"] = result.best_epoch
+    if result.resumed_from:  # train_seconds then covers only the epochs after it
+        ctx.extra.setdefault("resumed_from", {})[stage or "train"] = result.resumed_from
     return result
 
 

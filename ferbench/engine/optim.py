@@ -50,10 +50,6 @@ def epoch_lr_factor(hp: dict, total: int | None = None):
     return lambda e: 1.0
 
 
-def build_scheduler(optimizer, hp: dict):
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, epoch_lr_factor(hp))
-
-
 def build_loss(hp: dict) -> nn.Module:
     """'cross_entropy' (with label_smoothing) or a "module:attr" callable(logits, targets)."""
     name = hp["loss"]

@@ -129,8 +129,14 @@ def _pretrain(registry, config: RunConfig, data: FaceSet) -> FaceSet | None:
         return None
     options = dict(config.pretrain_options)
     root = options.pop("root", None)
-    if config.pretrain_dataset == config.dataset and not options and root in (
-            None, config.data_root):
+    if config.pretrain_dataset == config.test_dataset:
+        raise UserError(f"--pretrain-dataset {config.pretrain_dataset}: it is the test "
+                        "dataset of this cross-dataset run; expected another dataset")
+    if config.pretrain_dataset == config.dataset:
+        if options or root not in (None, config.data_root):
+            raise UserError(f"--pretrain-dataset {config.pretrain_dataset}: the evaluation "
+                            "dataset is pretrained on with its own root and options only "
+                            "(its split's training subjects)")
         return data  # the evaluation data itself: each split keeps its training subjects
     return load_dataset(registry, config.pretrain_dataset, root, options, config.strict)
 
@@ -162,7 +168,7 @@ def pretrain_for_split(plan: RunPlan, split: Split) -> FaceSet | None:
     split's training subjects are used (asserted: no test subject)."""
     if plan.pretrain is None:
         return None
-    if plan.pretrain.info.name != plan.data.info.name:
+    if plan.pretrain is not plan.data:
         return plan.pretrain
     train = plan.data.subset(split.train)
     leaked = set(train.subjects) & set(plan.data.subjects[split.test])
@@ -174,6 +180,7 @@ def pretrain_for_split(plan: RunPlan, split: Split) -> FaceSet | None:
 def planned_hashes(registry, config: RunConfig) -> dict[int | None, str]:
     """The config hash of every run `config` makes (fold -> hash), as the runner records
     it; a sweep skips those already finished."""
+    from .runner import select_splits
     plan = build_plan(registry, config)
-    splits = plan.splits if config.folds else [plan.splits[config.fold or 0]]
+    splits = select_splits(plan.splits, config)
     return {split.fold: config_hash(plan.run_config(split)) for split in splits}

@@ -110,7 +110,8 @@ class Runner:
             hook.ferbench_run_finished(run_id=run_id, status="failed", metrics={})
             raise
         self.store.finish(run_id, metrics, timing, bookkeeping)
-        shutil.rmtree(resume_dir, ignore_errors=True)
+        if world().main:
+            shutil.rmtree(resume_dir, ignore_errors=True)
         hook.ferbench_run_finished(run_id=run_id, status="finished", metrics=metrics)
         return self.store.get(run_id)
 
@@ -121,7 +122,9 @@ class Runner:
         hp, c = plan.hparams, plan.config
         config = RunConfig(
             model=hp["reference_model"], dataset=c.dataset, task="expression",
-            data_root=c.data_root, protocol=plan.protocol, k=c.k, fold=split.fold, seed=c.seed,
+            data_root=c.data_root, protocol=None if plan.protocol == "cross" else plan.protocol,
+            train_dataset=c.train_dataset, test_dataset=c.test_dataset, k=c.k,
+            fold=split.fold, seed=c.seed,
             device=c.device, threads=c.threads, strict=c.strict,
             data_options=dict(c.data_options),
             hparams={"epochs": hp["reference_epochs"]} if hp["reference_epochs"] else {})
@@ -169,6 +172,11 @@ class Runner:
         info = task.model_info(replace(data.info, in_chans=hp["in_chans"] or data.info.in_chans,
                                        image_size=hp["input_size"] or data.info.image_size))
         method = build_method(plan.spec, info, hp, plan.config.model_options, task)
+        if world().distributed and (not isinstance(method, SupervisedMethod)
+                                    or hp["augment"].get("generator")):
+            raise UserError(f"torchrun: model {plan.spec.name} trains its own modules (or "
+                            "generates data); only the standard supervised loop of a plain "
+                            "network runs on several processes")
         roles: dict[str, FaceSet] = {"train": train, "val": val}
         pretrain = pretrain_for_split(plan, split)
         if pretrain is not None:
@@ -206,10 +214,14 @@ class Runner:
             "derived_aus": bool(data.info.extra.get("derived_aus", False)),
             "skipped_samples": len(data.skipped), "n_train": len(train), "n_val": len(val),
             "world_size": world().size, "search": ctx.extra.get("search"),
+            "resumed_from_epoch": ctx.extra.get("resumed_from"),
             "pretrain": None if pretrain is None else
             {"dataset": plan.config.pretrain_dataset, "n": len(pretrain)}}
-        timing = time_inference(method, tuple(task.example_input(info, 1).shape[1:]),
-                                device, ctx.amp_dtype)
+        if method.inference_module() is None and task.name == "transfer":
+            timing = {"skipped": "the method has no inference module to time"}
+        else:
+            timing = time_inference(method, tuple(task.example_input(info, 1).shape[1:]),
+                                    device, ctx.amp_dtype)
         timing.update({"device_name": device_name(device), "train_seconds": train_seconds})
         (artifacts / "metrics.json").write_text(json.dumps(
             {"metrics": evaluation.metrics, "bookkeeping": bookkeeping, "timing": timing,

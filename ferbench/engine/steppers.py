@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 
+from ..errors import UserError
 from .optim import build_optimizer, epoch_lr_factor
 
 
@@ -20,6 +21,9 @@ class Stepper:
                  fp16: bool = False, device_type: str = "cpu", clip: float | None = None):
         if per not in ("epoch", "iteration"):
             raise ValueError(f"Stepper per={per!r}: expected 'epoch' or 'iteration'")
+        if per == "iteration" and hp["schedule"] == "step_table":
+            raise UserError("option schedule=step_table: its table counts epochs; expected a "
+                            "per-epoch stepper (or schedule cosine, poly or constant)")
         self.params = [p for p in params if p.requires_grad]
         self.optimizer = build_optimizer(self.params, hp)
         self.per, self.clip = per, clip

@@ -71,10 +71,10 @@ class FeatureClassifier(Method):
         return search.best_estimator_
 
     def fit(self, train: FaceSet, val: FaceSet, ctx) -> None:
-        """Search and fit on the training subjects (train and validation parts together:
-        both are training subjects; the test split is never seen)."""
+        """Search (grouped CV) and fit on the training part; the validation part stays
+        unseen, for what the task tunes on it (AU thresholds), and the test split too."""
         self.task = ctx.task
-        data = [train, val] if len(val) else [train]
+        data = [train]
         x = np.concatenate([self.extractor(d.images) for d in data])
         groups = np.concatenate([d.subjects for d in data])
         if self.task.name == "au":

@@ -33,7 +33,7 @@ class TransferTask(Task):
                Column("nme", "NME (inter-ocular)", higher_is_better=False),
                Column("expression_consistency", "expr. consistency %", percent=True),
                Column("fd", "FD[{feature_extractor}]", higher_is_better=False),
-               Column("kid", "KID[{feature_extractor}]", higher_is_better=False),
+               Column("kid", "KD[{feature_extractor}]", higher_is_better=False),
                Column("fid", "FID", higher_is_better=False))
     plot_artifacts = ("grid.png",)
     image_artifacts = ("grid.png",)
@@ -64,8 +64,11 @@ class TransferTask(Task):
         triples = self.triples(faceset, ctx.seed, per_target)
         ctx.extra.setdefault("triples", {})[faceset.info.name + (":train" if train else "")] = \
             triple_counts(faceset, triples)
-        return ctx.batches(faceset, train, fields=triple_fields(faceset, triples),
-                           batch_size=batch_size, augmented=IMAGE_FIELDS)
+        fields = triple_fields(faceset, triples)
+        if train:  # augmentation warps the images, not point coordinates: images only
+            fields = {k: v for k, v in fields.items() if not k.endswith("_landmarks")}
+        return ctx.batches(faceset, train, fields=fields, batch_size=batch_size,
+                           augmented=IMAGE_FIELDS)
 
     def generate_all(self, method, fields: dict, batch: int = 64):
         import torch

@@ -1,17 +1,14 @@
 """RunStore: round trip, failures, crash safety (SIGKILL), interrupted runs, heartbeats,
 superseded runs, imports, the version-1 migration and bad paths."""
 
-import json
 import math
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -327,29 +324,3 @@ def test_version_1_store_migrates_and_keeps_its_rows(tmp_path):
     assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
     conn.close()
     assert RunStore(path).get(new)["bookkeeping"] == {"epochs": 5}  # reopening is a no-op
-
-
-PUBLISHED = Path(__file__).resolve().parents[2] / "leaderboard" / "runs.sqlite"
-
-
-@pytest.mark.skipif(not PUBLISHED.exists(), reason="no published run store")
-def test_published_version_1_store_opens_and_migrates_on_a_copy(tmp_path):
-    copy = tmp_path / "runs.sqlite"
-    shutil.copy(PUBLISHED, copy)
-    conn = sqlite3.connect(copy)
-    conn.row_factory = sqlite3.Row
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
-    before = [dict(row) for row in conn.execute("SELECT * FROM runs ORDER BY id")]
-    conn.close()
-    assert before
-
-    store = RunStore(copy)
-    after = {run["id"]: run for run in store.list()}
-    assert len(after) == len(before)
-    for old in before:
-        run = after[old["id"]]
-        for key, value in old.items():
-            decoded = value if key not in ("config", "metrics", "timing", "environment") \
-                or value is None else json.loads(value)
-            assert run[key] == decoded, (old["id"], key)
-    assert {run["status"] for run in after.values()} <= {"finished", "failed"}
