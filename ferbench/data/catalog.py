@@ -23,7 +23,7 @@ DATASETS = [
         licence=GATED),
     DatasetSpec(
         name="ckplus", load="ferbench.data.formats.ckplus:load", default_protocol="kfold",
-        tasks=("expression", "au"),
+        tasks=("expression", "au", "transfer"),
         summary="Extended Cohn-Kanade (CK+): 327 labelled sequences, 118 subjects",
         layout="cohn-kanade-images/S005/001/*.png with Emotion/, FACS/, Landmarks/; "
                "or CK+48 <class>/S010_004_00000017.png",
@@ -41,6 +41,7 @@ DATASETS = [
         licence=GATED),
     DatasetSpec(
         name="kdef", load="ferbench.data.formats.kdef:load", default_protocol="kfold",
+        tasks=("expression", "transfer"),
         summary="KDEF: 70 subjects, 7 expressions, 5 angles, 2 sessions",
         layout="KDEF/AF01/AF01ANS.JPG (session, gender, id, emotion, angle)",
         licence=GATED),
