@@ -233,6 +233,11 @@ def resolve_hparams(defaults: dict[str, Any], overrides: dict[str, Any],
         if key == "augment":
             value = {**hp.get("augment", {}), **value}
         hp[key] = value
+    orphans = [k for k in ("generated_per_class", "generator_data")
+               if k in hp["augment"] and not hp["augment"].get("generator")]
+    if orphans:
+        raise UserError(f"option augment.{orphans[0]}: needs augment.generator "
+                        "(dcgan, wgan-gp or cgan)")
     return hp
 
 

@@ -126,6 +126,10 @@ def test_cross_dataset_maps_classes_by_name(cli, tmp_path):
     assert record["bookkeeping"]["class_names"] == ["anger", "happy"]
     assert record["bookkeeping"]["dropped_classes"] == ["fear", "surprise"]
     assert record["bookkeeping"]["n_test"] == 4 * 2 * 4  # toy2's anger and happy samples
+    code, _, err = cli("run", "--model", "logreg-pixels", "--train-dataset", "toy",
+                       "--test-dataset", "toy2", "--pretrain-dataset", "toy2",
+                       "--db", str(tmp_path / "r.db"))
+    assert code == 2 and "it is the test dataset of this cross-dataset run" in err
 
 
 @pytest.mark.parametrize("signal_name,status", [("SIGTERM", "failed"),

@@ -48,7 +48,7 @@ def train_loop(ctx, data: Iterable, step: Callable[[object, int], Mapping], *, e
                modules: Mapping[str, nn.Module], steppers: Mapping[str, Stepper] | None = None,
                validate: Callable[[], Mapping[str, float]] | None = None,
                select: str | None = None, samples: Callable[[], torch.Tensor] | None = None,
-               stage: str = "") -> LoopResult:
+               stage: str = "", save_weights: bool = True) -> LoopResult:
     """Train `modules` for `epochs` epochs over `data` (an iterable of batches, re-iterated
     each epoch; a `Batches` object is checkpointed with its shuffling state).
 
@@ -60,6 +60,7 @@ def train_loop(ctx, data: Iterable, step: Callable[[object, int], Mapping], *, e
       are restored at the end and saved as `best[-stage].pt` in the artifacts.
     - `samples()` returns a uint8 (B, C, H, W) batch (a fixed noise or input batch) drawn
       as `samples[-stage]-eEEE.png` after each epoch.
+    - `save_weights=False` skips best[-stage].pt (a stage kept by a cached stage instead).
     - Each epoch ends with a checkpoint in `ctx.resume_dir`; a rerun of the same config
       finds it and goes on from the next epoch.
     """
@@ -148,8 +149,9 @@ def train_loop(ctx, data: Iterable, step: Callable[[object, int], Mapping], *, e
         for name, module in modules.items():
             module.load_state_dict(best_states[name])
         result.best_score = best_key[0]
-    final = best_states if best_states is not None else _states(modules)
-    torch.save(final, ctx.artifacts / f"best{suffix}.pt")
+    if save_weights:
+        final = best_states if best_states is not None else _states(modules)
+        torch.save(final, ctx.artifacts / f"best{suffix}.pt")
     if result.history:
         save_loss_curves(result.history, ctx.artifacts / f"loss{suffix}.png",
                          title=stage or "training")

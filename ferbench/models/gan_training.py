@@ -143,7 +143,8 @@ def train_gan(ctx, images: torch.Tensor, labels: torch.Tensor | None = None, *, 
     def samples():
         return to_uint8(G(fixed_z, *(() if fixed_y is None else (fixed_y,)))).cpu()
 
-    ctx.loop(data, step, epochs=epochs, modules={"generator": G, "discriminator": D},
+    ctx.loop(data, step, epochs=epochs, save_weights=False,  # the cached stage keeps G
+             modules={"generator": G, "discriminator": D},
              steppers={"generator": opt_g, "discriminator": opt_d}, samples=samples,
              stage=stage)
     return G.eval()
