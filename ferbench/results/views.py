@@ -11,24 +11,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from tabulate import tabulate
+
+from ..tasks.base import Column
 
 RUN_FIELDS = ("task", "dataset", "protocol", "fold", "model", "plugin", "plugin_version", "seed",
               "config_hash", "recipe_hash", "manifest", "artifacts", "host", "pid")
 # Metrics shown as their own tables rather than as scalar lines.
 STRUCTURED_METRICS = ("confusion_matrix", "class_names", "per_class_auc")
-
-
-class DefaultColumn(NamedTuple):
-    """The fields of `ferbench.tasks.Column` (importing that would import torch)."""
-
-    key: str
-    header: str
-    percent: bool = False
-    higher_is_better: bool = True
-    ranked: bool = True
 
 
 @dataclass(frozen=True)
@@ -43,9 +35,9 @@ class TaskShape:
 
 
 EXPRESSION_SHAPE = TaskShape("expression", columns=(
-    DefaultColumn("accuracy", "accuracy %", percent=True),
-    DefaultColumn("macro_f1", "macro-F1 %", percent=True),
-    DefaultColumn("macro_auc", "macro AUC %", percent=True)))
+    Column("accuracy", "accuracy %", percent=True),
+    Column("macro_f1", "macro-F1 %", percent=True),
+    Column("macro_auc", "macro AUC %", percent=True)))
 
 
 def task_shape(name: str | None, tasks: Mapping[str, Any] | None):

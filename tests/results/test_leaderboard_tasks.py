@@ -7,19 +7,20 @@ import pytest
 from scipy import stats
 
 from ferbench.results.leaderboard import write_leaderboard
-from ferbench.results.views import DefaultColumn, TaskShape
+from ferbench.results.views import TaskShape
 from ferbench.specs import Reported
+from ferbench.tasks.base import Column
 
-AU = TaskShape("au", columns=(DefaultColumn("mean_f1", "mean F1 %", percent=True),
-                              DefaultColumn("mean_auc", "mean AUC %", percent=True),
-                              DefaultColumn("aus_averaged", "AUs in AUC mean", ranked=False)),
+AU = TaskShape("au", columns=(Column("mean_f1", "mean F1 %", percent=True),
+                              Column("mean_auc", "mean AUC %", percent=True),
+                              Column("aus_averaged", "AUs in AUC mean", ranked=False)),
                detail_tables=(("per_au_f1", "per-AU F1 %"),),
                plot_artifacts=("au_f1.png",))
 TRANSFER = TaskShape("transfer", columns=(
-    DefaultColumn("nme", "NME", higher_is_better=False),
-    DefaultColumn("fd", "FD[{feature_extractor}]", higher_is_better=False),
-    DefaultColumn("fid", "FID", higher_is_better=False),
-    DefaultColumn("ssim", "SSIM")))
+    Column("nme", "NME", higher_is_better=False),
+    Column("fd", "FD[{feature_extractor}]", higher_is_better=False),
+    Column("fid", "FID", higher_is_better=False),
+    Column("ssim", "SSIM")))
 TASKS = {"au": AU, "transfer": TRANSFER}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
@@ -217,7 +218,7 @@ def test_no_baseline_no_delta_column(tmp_path, baselines):
 
 
 def test_image_grids_are_published_only_for_freely_licensed_data(tmp_path):
-    shape = TaskShape("transfer", columns=(DefaultColumn("ssim", "SSIM"),),
+    shape = TaskShape("transfer", columns=(Column("ssim", "SSIM"),),
                       plot_artifacts=("grid.png",), image_artifacts=("grid.png",))
     rows = []
     for i, dataset in enumerate(("synthfer", "ckplus")):

@@ -4,7 +4,8 @@ import json
 from datetime import datetime
 
 from ferbench.results.store import RunStore
-from ferbench.results.views import DefaultColumn, TaskShape, run_detail, runs_table
+from ferbench.results.views import TaskShape
+from ferbench.tasks.base import Column, run_detail, runs_table
 
 STARTED = datetime(2024, 5, 1, 9, 30, 0).timestamp()
 
@@ -48,7 +49,7 @@ def test_runs_table_marks_superseded_and_interrupted_and_uses_the_task_score():
     old = {**_finished(), "id": 10, "superseded": True}
     killed = {**_finished(), "id": 11, "status": "interrupted", "metrics": None, "ended": None}
     au = {**_finished(), "id": 14, "task": "au", "metrics": {"mean_f1": 0.5123, "mean_auc": 0.7}}
-    tasks = {"au": TaskShape("au", columns=(DefaultColumn("mean_f1", "mean F1 %", True),))}
+    tasks = {"au": TaskShape("au", columns=(Column("mean_f1", "mean F1 %", True),))}
     lines = {line.split()[0]: line.split() for line in
              runs_table([old, killed, au], tasks).splitlines()[2:]}
     assert lines["10"][1:4] == ["finished", "(superseded)", "expression"]
