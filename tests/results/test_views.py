@@ -4,8 +4,8 @@ import json
 from datetime import datetime
 
 from ferbench.results.store import RunStore
-from ferbench.results.views import TaskShape
-from ferbench.tasks.base import Column, run_detail, runs_table
+from ferbench.results.views import TaskShape, run_detail, runs_table
+from ferbench.tasks.base import Column
 
 STARTED = datetime(2024, 5, 1, 9, 30, 0).timestamp()
 
