@@ -26,6 +26,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.delenv("FERBENCH_PLUGINS", raising=False)
     monkeypatch.setattr("ferbench.engine.timer.DEFAULT_MIN_RUN_TIME", 0.05)
     monkeypatch.setattr("ferbench.engine.timer.DEFAULT_CALLS", 20)
+    monkeypatch.setattr("ferbench.progress._QUIET", False)  # `run --json` sets it
     set_registry(None)
     yield
     set_registry(None)
