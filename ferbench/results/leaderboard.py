@@ -188,25 +188,41 @@ def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+IDENTITY_KEYS = ("code.", "data_fingerprint")  # told apart by a short suffix, not listed
+
+
 def _recipe_labels(recipes: Mapping[tuple, list[dict]]) -> dict[tuple, str]:
-    """Model name with its non-default build options (model_options), plus the config keys
-    that tell apart recipes of the same model."""
+    """Model name with its non-default build options (model_options), plus the recipe keys
+    that tell apart recipes of the same model (keys every recipe has; a key only newer
+    recipes record is a new default, not a difference). Recipes that differ only in code
+    version or data are told apart by the commit and data fingerprint, shortened."""
     by_model: dict[str, list[tuple]] = {}
     for key in recipes:
         by_model.setdefault(key[0], []).append(key)
     labels = {}
     for model, keys in by_model.items():
         configs = {key: _flat(recipes[key][-1].get("config") or {}) for key in keys}
-        names = sorted({name for config in configs.values() for name in config}
-                       - PER_RUN_KEYS)
+        shared = set.intersection(*(set(c) for c in configs.values())) - PER_RUN_KEYS
+        names = sorted({n for c in configs.values() for n in c} - PER_RUN_KEYS)
         shown = [name for name in names if name.startswith("model_options.") or (
-            len(keys) > 1 and len({repr(c.get(name)) for c in configs.values()}) > 1)]
+            len(keys) > 1 and name in shared and not name.startswith(IDENTITY_KEYS)
+            and len({repr(c.get(name)) for c in configs.values()}) > 1)]
         for key, config in configs.items():
             detail = ", ".join(f"{name.split('.', 1)[-1]}={config.get(name)}"
                                for name in shown if name in config)
             if len(keys) > 1 and not detail:
                 detail = "defaults"
             labels[key] = f"{model} ({detail})" if detail else str(model)
+        for label in {v for k, v in labels.items() if k in configs}:
+            same = [k for k in configs if labels[k] == label]
+            if len(same) > 1:  # only the code version or the data tell these apart
+                for k in same:
+                    c = configs[k]
+                    commit, data = c.get("code.git_commit"), c.get("data_fingerprint")
+                    tag = f"code {str(commit)[:7]}" if commit else "older code"
+                    tag += f", data {str(data)[:6]}" if data else ""
+                    labels[k] = f"{label[:-1]}; {tag})" if label.endswith(")") else \
+                        f"{label} ({tag})"
     return labels
 
 
@@ -531,8 +547,10 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
                   ""]
     contaminated = sum(e.contaminated for e in efficiencies)
     if contaminated:
-        reasons = sorted({str((run.get("timing") or {}).get("contaminated_reason"))
-                          for run in counted if (run.get("timing") or {}).get("contaminated")})
+        reasons = sorted({"other ferbench processes running" if "process" in part else
+                          "load average above the free cores" if "load" in part else part
+                          for run in counted if (run.get("timing") or {}).get("contaminated")
+                          for part in str(run["timing"].get("contaminated_reason")).split("; ")})
         lines += [f"{CONTAMINATED} {contaminated} run{'s' * (contaminated > 1)} timed under "
                   f"machine load ({'; '.join(reasons)}) left out of latency and throughput; "
                   "a row with no clean timing shows —.", ""]
