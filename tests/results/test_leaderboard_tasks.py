@@ -145,7 +145,7 @@ def test_contaminated_timings_are_left_out_of_efficiency(tmp_path):
     assert a["throughput img/s (batch)"] == "100 (b=64) †"
     assert b["latency ms (b=1, p50 / p90 / p99)"] == "— †"
     assert b["throughput img/s (batch)"] == "— †" and b["params"] == "1.0 k"
-    assert "† 2 runs timed under machine load (load 3.1 on 2 cores) left out" in text
+    assert "† 2 runs timed under machine load (load average above the free cores) left out" in text
     assert "Timings: Xeon (fp32, 2 threads)." in text
 
 
