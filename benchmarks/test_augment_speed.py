@@ -12,12 +12,7 @@ AUGMENT = {"hflip": True, "shift": 0.1, "rotate": 10.0, "zoom": 0.1}  # the CNN 
 BATCH = 64
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture

@@ -1,17 +1,10 @@
 """synthfer generation speed on one CPU thread (images per second in extra_info)."""
 
 import pytest
-import torch
 
 from ferbench.data import synthfer
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("image_size, channels", [(48, 1), (48, 3), (96, 1)])
