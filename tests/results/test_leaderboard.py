@@ -39,11 +39,11 @@ def _run(run_id, model="resnet18", recipe="r1", fold=None, seed=0, accuracy=0.8,
 
 
 def _tables(text):
-    """{section header: [row dict]} parsed from the generated markdown."""
+    """{section header: [row dict]} of every markdown table (### detail tables too)."""
     tables, header, columns = {}, None, None
     for line in text.splitlines():
-        if line.startswith("## "):
-            header, columns = line[3:], None
+        if line.startswith("##"):
+            header, columns = line.lstrip("#").strip(), None
             tables[header] = []
         elif line.startswith("|") and header:
             cells = [c.strip() for c in line.strip("|").split(" | ")]

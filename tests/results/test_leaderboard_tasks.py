@@ -11,6 +11,8 @@ from ferbench.results.views import TaskShape
 from ferbench.specs import Reported
 from ferbench.tasks.base import Column
 
+from .test_leaderboard import _tables
+
 AU = TaskShape("au", columns=(Column("mean_f1", "mean F1 %", percent=True),
                               Column("mean_auc", "mean AUC %", percent=True),
                               Column("aus_averaged", "AUs in AUC mean", ranked=False)),
@@ -39,22 +41,6 @@ def _run(run_id, model, metrics, *, task="au", dataset="disfa", protocol="kfold"
                    "gflops": 0.5, **(timing or {})},
         "environment": {"torch": "2.5.1"},
     }
-
-
-def _tables(text):
-    """{section header: [row dict]} of every markdown table (### detail tables too)."""
-    tables, header, columns = {}, None, None
-    for line in text.splitlines():
-        if line.startswith("#"):
-            header, columns = line.lstrip("#").strip(), None
-            tables[header] = []
-        elif line.startswith("|") and header:
-            cells = [c.strip() for c in line.strip("|").split(" | ")]
-            if columns is None:
-                columns = cells
-            elif not set(line) <= set("|-: "):
-                tables[header].append(dict(zip(columns, cells, strict=True)))
-    return tables
 
 
 def _au(mean_f1, mean_auc, per_au):
