@@ -92,6 +92,7 @@ def _run_config(args):
             raise UserError(f"--folds: expected 'all', got '{args.folds}'")
         config.folds = True
     config.strict = config.strict or args.strict
+    config.deterministic = config.deterministic or args.deterministic
     hp = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}
     apply_options(config, {k: v for k, v in hp.items() if v is not None}, "flags")
     return config
@@ -275,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto, cpu or cuda")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: all cores)")
     p.add_argument("--strict", action="store_true", help="fail on unreadable samples")
+    p.add_argument("--deterministic", action="store_true",
+                   help="CUDA: deterministic algorithms only, no cudnn.benchmark (slower)")
     p.add_argument("--config", help="YAML file of run options")
     p.add_argument("-o", "--option", action="append", metavar="KEY=VALUE",
                    help="recipe option (epochs, lr, augment.shift, model.X, data.X, ...)")

@@ -55,12 +55,12 @@ BASE_HPARAMS: dict[str, Any] = {
     "gan_epochs": 25, "gan_batch_size": 64, "gan_lr": None, "gan_size": None, "gan_width": 64,
 }
 RUN_FIELDS = ("model", "dataset", "task", "data_root", "protocol", "k", "fold", "folds", "seed",
-              "device", "threads", "strict", "train_dataset", "test_dataset", "pretrain_dataset",
-              "model_options", "data_options", "pretrain_options")
+              "device", "threads", "strict", "deterministic", "train_dataset", "test_dataset",
+              "pretrain_dataset", "model_options", "data_options", "pretrain_options")
 
 
 RUN_FIELD_TYPES = {"k": int, "fold": int, "seed": int, "threads": int, "folds": bool,
-                   "strict": bool}
+                   "strict": bool, "deterministic": bool}
 
 
 @dataclass
@@ -77,6 +77,7 @@ class RunConfig:
     device: str = "auto"
     threads: int | None = None  # CPU threads for torch (None: torch's default)
     strict: bool = False
+    deterministic: bool = False  # deterministic algorithms, no cudnn.benchmark
     train_dataset: str | None = None  # cross-dataset: train on this, test on `test_dataset`
     test_dataset: str | None = None
     pretrain_dataset: str | None = None  # an auxiliary dataset handed to the method

@@ -100,6 +100,19 @@ def test_auc_one_vs_rest(predictions):
     assert cls.macro_auc(scores, targets, 6) == pytest.approx(expected, abs=1e-5)
 
 
+def test_per_class_recall_matches_sklearn(predictions):
+    scores, targets = predictions
+    preds = scores.argmax(1).numpy()
+    expected = _sklearn(skm.recall_score, targets.numpy(), preds, labels=list(range(6)),
+                        average=None)
+    recalls = cls.per_class_recall(scores, targets, 6)
+    for k in range(6):
+        if k in _present(targets):
+            assert recalls[k] == pytest.approx(expected[k])
+        else:  # no positives: undefined, not sklearn's zero
+            assert recalls[k] is None
+
+
 def test_probabilities_are_not_softmaxed_twice():
     probs = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.5, 0.4, 0.1]])
     targets = torch.tensor([0, 1, 2, 1])

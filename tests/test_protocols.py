@@ -112,4 +112,18 @@ def test_unlabelled_samples_split_by_subject_without_stratification(protocol, co
         assert all(parts)
         assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
         assert len(s.train) + len(s.val) + len(s.test) == len(fs)
+        assert "val: by subject only, unstratified (unlabelled samples)" in s.stratification
     assert fs.class_counts() == {}
+
+
+def test_the_split_records_whether_validation_is_stratified():
+    fs = faceset()
+    assert build_splits(fs, "kfold", k=5)[0].stratification == "val: stratified by label"
+    assert build_splits(fs, "holdout")[0].stratification == \
+        "test: stratified by label; val: stratified by label"
+    rare = fs.subset(~((fs.labels.numpy() == 1) & (np.arange(len(fs)) > 10)))  # 3 of class b
+    for split in build_splits(rare, "kfold", k=5):
+        held_out = "s0" in set(rare.subjects[split.test])  # the subject with those 3
+        assert split.stratification == (
+            f"val: by subject only, unstratified (class b has {0 if held_out else 3} samples, "
+            "fewer than the 10 stratified groups)")

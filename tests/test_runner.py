@@ -5,6 +5,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+import torch
 
 from ferbench import ModelSpec, hookimpl
 from ferbench.plugins import load_registry, set_registry
@@ -110,9 +111,11 @@ def test_cross_dataset_maps_classes_by_name(cli, tmp_path):
     from .conftest import toy_load
 
     def other_load(root=None, strict=False):
-        data = toy_load(subjects=4)
-        return replace(data, info=replace(data.info, name="toy2",
-                                          class_names=("anger", "happy", "fear")))
+        data = toy_load(subjects=4)  # toy's first 4 subjects' images: one in 3 kept as is
+        altered = data.images ^ (torch.arange(len(data)) % 3 != 0).to(torch.uint8)[:, None,
+                                                                                  None, None]
+        return replace(data, images=altered, info=replace(
+            data.info, name="toy2", class_names=("anger", "happy", "fear")))
 
     plugin = SimpleNamespace(__name__="toy2-plugin")
     plugin.ferbench_register_datasets = hookimpl(lambda: [DatasetSpec(
@@ -125,7 +128,10 @@ def test_cross_dataset_maps_classes_by_name(cli, tmp_path):
     assert record["protocol"] == "cross" and record["dataset"] == "toy->toy2"
     assert record["bookkeeping"]["class_names"] == ["anger", "happy"]
     assert record["bookkeeping"]["dropped_classes"] == ["fear", "surprise"]
-    assert record["bookkeeping"]["n_test"] == 4 * 2 * 4  # toy2's anger and happy samples
+    # toy2's anger and happy samples but those pixel-identical to a toy image
+    duplicates = record["bookkeeping"]["cross_duplicates_dropped"]
+    assert duplicates == sum(i % 3 == 0 for i in range(4 * 3 * 4) if i // 4 % 3 < 2)
+    assert record["bookkeeping"]["n_test"] == 4 * 2 * 4 - duplicates
     code, _, err = cli("run", "--model", "logreg-pixels", "--train-dataset", "toy",
                        "--test-dataset", "toy2", "--pretrain-dataset", "toy2",
                        "--db", str(tmp_path / "r.db"))
@@ -156,3 +162,30 @@ def test_a_killed_run_is_never_marked_finished(tmp_path, signal_name, status):
     rows = RunStore(db).list()
     assert [r["status"] for r in rows] == [status, "finished"]
     assert rows[1]["metrics"]["accuracy"] is not None  # the earlier run is intact
+
+
+def test_deterministic_runs_are_recorded_and_reset(toy_registry, cli, tmp_path):
+    db = str(tmp_path / "runs.db")
+    try:
+        code, out, _ = cli("run", "--model", "tiny-cnn", "--dataset", "toy", "--epochs", "1",
+                           "--deterministic", "--db", db, "--json")
+        assert code == 0 and json.loads(out)["bookkeeping"]["deterministic"] is True
+        assert torch.are_deterministic_algorithms_enabled()
+        code, out, _ = cli("run", "--model", "tiny-cnn", "--dataset", "toy", "--epochs", "1",
+                           "--db", db, "--json")
+        assert code == 0 and json.loads(out)["bookkeeping"]["deterministic"] is False
+        assert not torch.are_deterministic_algorithms_enabled()
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
+def test_a_test_set_of_training_images_only_is_refused():
+    from ferbench.data.crossdataset import drop_duplicates
+    from ferbench.errors import UserError
+
+    from .conftest import toy_load
+    data = toy_load(subjects=2)
+    with pytest.raises(UserError, match="every test image is also a training image"):
+        drop_duplicates(data, data.subset(list(range(5))))
+    kept, dropped = drop_duplicates(data.subset(list(range(5))), data)
+    assert dropped == 5 and len(kept) == len(data) - 5

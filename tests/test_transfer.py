@@ -69,3 +69,51 @@ def test_pix2pix_generator_condition_and_residual_start(residual):
     assert out.shape == (2, 1, 32, 32) and out.dtype == torch.uint8
     if residual:  # starts as the identity floor: the target image
         assert (out.int() - x[:, :1].int()).abs().max() <= 1
+
+
+def test_aligned_landmarks_undo_a_similarity_and_keep_unknown_faces_unknown():
+    import math
+
+    from ferbench.tasks.transfer_data import aligned_landmarks
+    gen = torch.Generator().manual_seed(0)
+    source = torch.rand(3, 68, 2, generator=gen) * 40
+    angle = 0.3
+    rotation = torch.tensor([[math.cos(angle), -math.sin(angle)],
+                             [math.sin(angle), math.cos(angle)]])
+    target = source @ rotation.T * 1.5 + torch.tensor([5.0, -2.0])
+    target[2] = float("nan")  # a detection failure
+    aligned = aligned_landmarks(source, target)
+    assert torch.allclose(aligned[:2], target[:2], atol=1e-3)
+    assert aligned[2].isnan().all()
+
+
+def test_aligned_source_landmarks_are_nearer_the_truth_than_the_raw_ones():
+    """On synthfer the source is another person in another pose: its landmarks aligned onto
+    the target land nearer the truth's (the target person showing the source expression)
+    than where they lie in the source photo."""
+    import numpy as np
+
+    from ferbench.data import synthfer
+    from ferbench.data.triples import build_triples
+    from ferbench.tasks.transfer_data import aligned_landmarks, triple_fields
+    faces = synthfer.load(subjects=6, per_class=2, image_size=32)
+    triples = build_triples(faces, np.arange(len(faces)))
+    _, truth = triples.truth_of(faces)
+    source = faces.landmarks[triples.source]
+    aligned = aligned_landmarks(source, faces.landmarks[triples.target])
+    raw_error = (source - truth).norm(dim=-1).mean()
+    aligned_error = (aligned - truth).norm(dim=-1).mean()
+    assert aligned_error < 0.5 * raw_error
+    fields = triple_fields(faces, triples)
+    assert fields["aligned_landmark_image"].shape == fields["source_landmark_image"].shape
+    assert fields["aligned_landmark_image"].max() == 255
+
+
+def test_pix2pix_landmarks_option_is_checked():
+    from ferbench.data.info import DatasetInfo
+    from ferbench.errors import UserError
+    from ferbench.models.transfer_baselines import pix2pix
+    info = DatasetInfo(name="x", class_names=["a", "b"], image_size=32, in_chans=1)
+    with pytest.raises(UserError, match="model.landmarks: expected one of aligned, source"):
+        pix2pix(info, width=8, d_width=8, landmarks="truth")
+    assert pix2pix(info, width=8, d_width=8).landmark_field == "aligned_landmark_image"

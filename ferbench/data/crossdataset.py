@@ -6,6 +6,7 @@ fear, happy, neutral, sadness, surprise), which is the declared mapping between 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 import numpy as np
@@ -40,6 +41,25 @@ def align_classes(train: FaceSet, test: FaceSet) -> tuple[FaceSet, FaceSet, list
                         f"shared class names ({', '.join(shared) or 'none'})")
     dropped = sorted(set(train.info.class_names) ^ set(test.info.class_names))
     return restrict_classes(train, shared), restrict_classes(test, shared), dropped
+
+
+def image_hashes(faceset: FaceSet) -> list[str]:
+    """SHA-1 of each decoded image's bytes (shape included)."""
+    shape = str(tuple(faceset.images.shape[1:])).encode()
+    return [hashlib.sha1(shape + image.contiguous().numpy().tobytes()).hexdigest()
+            for image in faceset.images]
+
+
+def drop_duplicates(train: FaceSet, test: FaceSet) -> tuple[FaceSet, int]:
+    """The test set without the images that also lie in the training set, pixel for pixel
+    (FER2013 and FER+ share their images; so may two crops of one database), and how many
+    were dropped. A test set left empty is a UserError."""
+    seen = set(image_hashes(train))
+    keep = np.array([h not in seen for h in image_hashes(test)], dtype=bool)
+    if not keep.any():
+        raise UserError(f"cross-dataset {train.info.name} -> {test.info.name}: every test "
+                        "image is also a training image; expected two different datasets")
+    return (test if keep.all() else test.subset(keep)), int((~keep).sum())
 
 
 def combine(train: FaceSet, test: FaceSet) -> tuple[FaceSet, np.ndarray, np.ndarray]:

@@ -27,6 +27,8 @@ class Split:
     val: np.ndarray
     test: np.ndarray
     manifest: str  # sha256 of the sorted (part, key, label) lines
+    # how each held-out part was drawn from subjects, e.g. "val: stratified by label"
+    stratification: str = ""
 
 
 def manifest_hash(faceset: FaceSet, parts: dict[str, np.ndarray]) -> str:
@@ -52,8 +54,9 @@ def _labelled(faceset: FaceSet) -> bool:
 
 
 def _group_holdout(faceset: FaceSet, pool: np.ndarray, fraction: float, seed: int):
-    """Split `pool` into (rest, held) with about `fraction` of its subjects held out,
-    stratified by label when every sample is labelled and every class has enough subjects."""
+    """Split `pool` into (rest, held, how) with about `fraction` of its subjects held out,
+    stratified by label when every sample is labelled and every class has enough samples;
+    `how` says which, and why not."""
     labels = faceset.labels.numpy()[pool]
     groups = faceset.subjects[pool]
     n_groups = len(set(groups))
@@ -61,24 +64,37 @@ def _group_holdout(faceset: FaceSet, pool: np.ndarray, fraction: float, seed: in
         raise UserError(f"dataset {faceset.info.name}: a subject-independent split needs "
                         f"at least 2 subjects, found {n_groups}")
     k = round(1 / fraction) if fraction > 0 else 0
-    if _labelled(faceset) and 2 <= k <= n_groups and np.bincount(labels).min(initial=k) >= k:
+    if not _labelled(faceset):
+        why = "unlabelled samples"
+    elif not 2 <= k <= n_groups:
+        why = f"{n_groups} subjects for {k} stratified groups"
+    elif np.bincount(labels).min(initial=k) < k:
+        counts = np.bincount(labels)
+        rare = int(np.argmin(counts))
+        why = (f"class {faceset.info.class_names[rare]} has {counts[rare]} samples, fewer than "
+               f"the {k} stratified groups")
+    else:
+        why = "no stratified split holds out a subject"
         try:
             rest, held = next(StratifiedGroupKFold(k, shuffle=True, random_state=seed)
                               .split(pool, labels, groups))
             if len(held):
-                return pool[rest], pool[held]
-        except ValueError:
-            pass
+                return pool[rest], pool[held], "stratified by label"
+        except ValueError as exc:
+            why = str(exc).splitlines()[0]
     rest, held = next(GroupShuffleSplit(1, test_size=fraction, random_state=seed)
                       .split(pool, labels, groups))
-    return pool[rest], pool[held]
+    return pool[rest], pool[held], f"by subject only, unstratified ({why})"
 
 
-def _split(faceset: FaceSet, protocol: str, fold, train, val, test) -> Split:
+def _split(faceset: FaceSet, protocol: str, fold, train, val, test,
+           how: dict[str, str]) -> Split:
+    """`how`: held-out part -> how it was drawn (recorded in the run)."""
     parts = {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
     _check_disjoint(faceset, parts)
     return Split(protocol, fold, parts["train"], parts["val"], parts["test"],
-                 manifest_hash(faceset, parts))
+                 manifest_hash(faceset, parts),
+                 "; ".join(f"{part}: {text}" for part, text in how.items()))
 
 
 def _official_folds(faceset: FaceSet, seed: int, val_fraction: float) -> list[Split]:
@@ -92,8 +108,9 @@ def _official_folds(faceset: FaceSet, seed: int, val_fraction: float) -> list[Sp
     out = []
     for fold in present:
         pool = np.flatnonzero((folds >= 0) & (folds != fold))
-        train, val = _group_holdout(faceset, pool, val_fraction, seed + fold)
-        out.append(_split(faceset, "official", fold, train, val, np.flatnonzero(folds == fold)))
+        train, val, how = _group_holdout(faceset, pool, val_fraction, seed + fold)
+        out.append(_split(faceset, "official", fold, train, val, np.flatnonzero(folds == fold),
+                          {"val": how}))
     return out
 
 
@@ -114,14 +131,16 @@ def build_splits(faceset: FaceSet, protocol: str, *, k: int = 10, seed: int = 0,
         parts = {p: np.flatnonzero(faceset.official_split == p) for p in ("train", "val", "test")}
         if not len(parts["test"]):
             raise UserError(f"dataset {faceset.info.name}: its official split has no test part")
-        train, val = parts["train"], parts["val"]
+        train, val, how = parts["train"], parts["val"], "the dataset's official val part"
         if not len(val):
-            train, val = _group_holdout(faceset, train, val_fraction, seed)
-        return [_split(faceset, protocol, None, train, val, parts["test"])]
+            train, val, how = _group_holdout(faceset, train, val_fraction, seed)
+        return [_split(faceset, protocol, None, train, val, parts["test"], {"val": how})]
     if protocol == "holdout":
-        pool, test = _group_holdout(faceset, everything, test_fraction, seed)
-        train, val = _group_holdout(faceset, pool, val_fraction / (1 - test_fraction), seed + 1)
-        return [_split(faceset, protocol, None, train, val, test)]
+        pool, test, test_how = _group_holdout(faceset, everything, test_fraction, seed)
+        train, val, how = _group_holdout(faceset, pool, val_fraction / (1 - test_fraction),
+                                         seed + 1)
+        return [_split(faceset, protocol, None, train, val, test,
+                       {"test": test_how, "val": how})]
     labels, groups = faceset.labels.numpy(), faceset.subjects
     if protocol == "loso":
         folds = [(np.flatnonzero(groups != s), np.flatnonzero(groups == s))
@@ -135,13 +154,13 @@ def build_splits(faceset: FaceSet, protocol: str, *, k: int = 10, seed: int = 0,
                      .split(everything, labels, groups))
     out = []
     for i, (pool, test) in enumerate(folds):
-        train, val = _group_holdout(faceset, pool, val_fraction, seed + i)
-        out.append(_split(faceset, protocol, i, train, val, test))
+        train, val, how = _group_holdout(faceset, pool, val_fraction, seed + i)
+        out.append(_split(faceset, protocol, i, train, val, test, {"val": how}))
     return out
 
 
 def cross_split(faceset: FaceSet, pool: np.ndarray, test: np.ndarray, *, seed: int = 0,
                 val_fraction: float = 0.1) -> Split:
     """Train/val by subject inside `pool` (dataset A), test on `test` (dataset B)."""
-    train, val = _group_holdout(faceset, pool, val_fraction, seed)
-    return _split(faceset, "cross", None, train, val, test)
+    train, val, how = _group_holdout(faceset, pool, val_fraction, seed)
+    return _split(faceset, "cross", None, train, val, test, {"val": how})

@@ -41,6 +41,11 @@ def precision_name(dtype: torch.dtype | None) -> str:
     return {None: "fp32", torch.bfloat16: "amp-bf16", torch.float16: "amp-fp16"}[dtype]
 
 
-def configure_backends(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
+def configure_backends(device: torch.device, deterministic: bool = False) -> None:
+    """cudnn.benchmark on CUDA; or, `deterministic`, only deterministic algorithms (cuBLAS
+    needs a fixed workspace for that, set here unless the user set it)."""
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(deterministic)
+    torch.backends.cudnn.deterministic = deterministic
+    torch.backends.cudnn.benchmark = device.type == "cuda" and not deterministic

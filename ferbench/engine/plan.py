@@ -10,7 +10,7 @@ from pathlib import Path
 from ..config import RunConfig, config_hash, resolve_hparams
 from ..data.aus import AU_OPTIONS, align_aus, apply_au_options
 from ..data.cache import cached_load
-from ..data.crossdataset import align_classes, combine
+from ..data.crossdataset import align_classes, combine, drop_duplicates
 from ..data.faceset import FaceSet
 from ..data.protocols import Split, build_splits, cross_split
 from ..errors import UserError
@@ -115,8 +115,10 @@ def _load_eval_data(registry, config: RunConfig, task) -> tuple[FaceSet, str, li
             a, b = align_aus(a, b)
         else:
             a, b, dropped = align_classes(a, b)
+        b, duplicates = drop_duplicates(a, b)
         merged, pool, test = combine(a, b)
         merged.info.extra["dropped_classes"] = dropped
+        merged.info.extra["cross_duplicates_dropped"] = duplicates
         return merged, "cross", [cross_split(merged, pool, test, seed=config.seed)]
     data = load_dataset(registry, config.dataset, config.data_root, config.data_options,
                         config.strict)

@@ -79,7 +79,7 @@ class Runner:
             if not here.main:
                 self.store = RunStore(":memory:")
                 self.out_dir, self.quiet = Path(tempfile.mkdtemp(prefix="ferbench-rank")), True
-        configure_backends(plan.device)
+        configure_backends(plan.device, config.deterministic)
         splits = select_splits(plan.splits, config)
         plugins = {p.dist: p.version for p in self.registry.plugins if not p.error}
         env = fingerprint(plan.device, plugins)
@@ -125,7 +125,7 @@ class Runner:
             data_root=c.data_root, protocol=None if plan.protocol == "cross" else plan.protocol,
             train_dataset=c.train_dataset, test_dataset=c.test_dataset, k=c.k,
             fold=split.fold, seed=c.seed,
-            device=c.device, threads=c.threads, strict=c.strict,
+            device=c.device, threads=c.threads, strict=c.strict, deterministic=c.deterministic,
             data_options=dict(c.data_options),
             hparams={"epochs": hp["reference_epochs"]} if hp["reference_epochs"] else {})
         record = self._finished_reference(config, split, plan.fingerprint)
@@ -211,8 +211,11 @@ class Runner:
             "best_validation": max((h[task.selection] for h in history
                                     if task.selection in h), default=None),
             "dropped_classes": data.info.extra.get("dropped_classes"),
+            "cross_duplicates_dropped": data.info.extra.get("cross_duplicates_dropped"),
             "derived_aus": bool(data.info.extra.get("derived_aus", False)),
             "skipped_samples": len(data.skipped), "n_train": len(train), "n_val": len(val),
+            "stratification": split.stratification,
+            "deterministic": plan.config.deterministic,
             "world_size": world().size, "search": ctx.extra.get("search"),
             "resumed_from_epoch": ctx.extra.get("resumed_from"),
             "pretrain": None if pretrain is None else

@@ -18,6 +18,8 @@ METRICS = [
                summary="Mean one-vs-rest ROC AUC over classes with positives and negatives"),
     MetricSpec(name="per_class_auc", compute=f"{_CLS}:per_class_auc", scalar=False,
                summary="One-vs-rest ROC AUC of each class (None where undefined)"),
+    MetricSpec(name="per_class_recall", compute=f"{_CLS}:per_class_recall", scalar=False,
+               summary="Recall of each class (None for a class absent from the targets)"),
     MetricSpec(name="ece", compute=f"{_CLS}:ece", higher_is_better=False,
                summary="Expected calibration error, 15 equal-width bins of max probability"),
     MetricSpec(name="confusion_matrix", compute=f"{_CLS}:confusion_matrix", scalar=False,

@@ -95,6 +95,14 @@ def per_class_auc(scores, targets, num_classes) -> list[float | None]:
     return [a if d else None for a, d in zip(aucs.tolist(), defined.tolist(), strict=True)]
 
 
+def per_class_recall(scores, targets, num_classes) -> list[float | None]:
+    """Recall of each class (scikit-learn's `recall_score(average=None)`); None for a class
+    absent from `targets` (no positives: undefined)."""
+    recalls = multiclass_recall(_preds(scores), targets, num_classes, average="none")
+    present = (_counts(targets, num_classes) > 0).tolist()
+    return [r if p else None for r, p in zip(recalls.tolist(), present, strict=True)]
+
+
 def macro_auc(scores, targets, num_classes) -> float | None:
     """Mean of the defined per-class AUCs; None when no class has both positives and
     negatives (a single-class fold)."""

@@ -1,6 +1,11 @@
 """Expression-transfer baselines: `identity` (the target unchanged: the floor every method
 must beat) and `pix2pix` (Isola et al. 2017: U-Net generator + PatchGAN, conditioned on
-the target image and a landmark image of the source's expression; cGAN + lambda * L1)."""
+the target image and a landmark image of the source's expression; cGAN + lambda * L1).
+
+The landmark image is the source's landmarks aligned onto the target face by a similarity
+on rigid points (`landmarks="aligned"`, the default), or drawn where they lie in the source
+photo (`landmarks="source"`): a source of another pose or face shape then puts the mouth
+and brows where the target has none, and the U-Net paints them there."""
 
 from __future__ import annotations
 
@@ -39,9 +44,13 @@ class IdentityTransfer(Method):
         return self.module
 
 
+LANDMARK_FIELDS = {"aligned": "aligned_landmark_image", "source": "source_landmark_image"}
+
+
 class Pix2PixGenerator(nn.Module):
-    """uint8 (target C channels + source landmark image + target landmark image) -> uint8
-    generated image; only the target and the source's landmarks condition the U-Net.
+    """uint8 (target C channels + the source expression's landmark image + target landmark
+    image) -> uint8 generated image; the target and the source's landmarks condition the
+    U-Net.
 
     `residual=True` (an option, not in Isola et al.) adds the U-Net's output to the target
     image, with the last layer zero-initialised, so training starts from the identity
@@ -72,8 +81,12 @@ class Pix2PixGenerator(nn.Module):
 
 class Pix2Pix(Method):
     def __init__(self, info: DatasetInfo, width: int = 32, d_width: int = 32,
-                 residual: bool = False):
-        self.info = info
+                 residual: bool = False, landmarks: str = "aligned"):
+        if landmarks not in LANDMARK_FIELDS:
+            from ..errors import UserError
+            raise UserError(f"option model.landmarks: expected one of "
+                            f"{', '.join(LANDMARK_FIELDS)}, got {landmarks!r}")
+        self.info, self.landmark_field = info, LANDMARK_FIELDS[landmarks]
         self.generator = Pix2PixGenerator(info.in_chans, info.image_size, int(width),
                                           bool(residual))
         self.discriminator = PatchDiscriminator(2 * info.in_chans + 1, width=int(d_width))
@@ -84,9 +97,8 @@ class Pix2Pix(Method):
         self.device = torch.device("cpu")
         self.history: list[dict] = []
 
-    @staticmethod
-    def stacked(batch: dict) -> torch.Tensor:
-        return torch.cat([batch["target"], batch["source_landmark_image"],
+    def stacked(self, batch: dict) -> torch.Tensor:
+        return torch.cat([batch["target"], batch[self.landmark_field],
                           batch["target_landmark_image"]], 1)
 
     def fit(self, train, val, ctx) -> None:
@@ -155,5 +167,5 @@ def identity(info: DatasetInfo, **options) -> Method:
 
 
 def pix2pix(info: DatasetInfo, width: int = 32, d_width: int = 32,
-            residual: bool = False) -> Method:
-    return Pix2Pix(info, width, d_width, residual)
+            residual: bool = False, landmarks: str = "aligned") -> Method:
+    return Pix2Pix(info, width, d_width, residual, landmarks)
