@@ -87,6 +87,10 @@ class ModelSpec(_Spec):
     hparams: dict[str, Any] = field(default_factory=dict)
     reported: list[Reported] = field(default_factory=list)
     paper: str = ""
+    # a model this one is compared with pairwise (same splits and seeds) in every leaderboard
+    # table holding both: an ablation of a paper's component, the classifier an augmentation
+    # recipe adds to
+    paired_with: str = ""
 
     def builder(self) -> Callable:
         return resolve(self.build)

@@ -396,6 +396,24 @@ def _delta(recipe: _Recipe, base: _Recipe, column) -> tuple[str, bool]:
     return f"{text}, p={test.pvalue:.2g}{NO_POWER if weak else ''}", weak
 
 
+def _partner(recipe: _Recipe, recipes: list[_Recipe], pairs: Mapping[str, str],
+             column) -> _Recipe | None:
+    """The row of the model that `recipe`'s model is paired with (`ModelSpec.paired_with`)
+    on exactly the same splits and seeds; of several, the one whose recipe differs from this
+    one in the fewest options (the same budget, say)."""
+    splits = set(recipe.by_split(column.key))
+    candidates = [r for r in recipes if r.model == pairs.get(recipe.model)
+                  and set(r.by_split(column.key)) == splits]
+    if not splits or not candidates:
+        return None
+    mine = _flat(recipe.runs[-1].get("config") or {})
+
+    def differences(other: _Recipe) -> tuple[int, str]:
+        theirs = _flat(other.runs[-1].get("config") or {})
+        return sum(mine.get(k) != theirs.get(k) for k in set(mine) | set(theirs)), other.label
+    return min(candidates, key=differences)
+
+
 def _plot_links(recipe: _Recipe, task, section: tuple, output_dir: Path,
                 written: set[Path], publishable: bool = False) -> str:
     """Links to the row's summed confusion matrix (drawn here) and to copies of its newest
@@ -468,6 +486,7 @@ def _detail_table(key: str, title: str, recipes: list[_Recipe]) -> list[str]:
 @dataclass
 class _Context:
     reported: Mapping[str, list]
+    pairs: Mapping[str, str]
     tasks: Mapping[str, Any] | None
     baselines: Sequence[str]
     bench: Sequence[dict]
@@ -501,6 +520,8 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
     headers_and_mixed = [_header(column, counted) for column in task.columns]
     base, base_warning = _baseline(recipes, ctx.baselines)
     warnings += [base_warning] if base_warning else []
+    partners = {id(r): _partner(r, recipes, ctx.pairs, main) for r in recipes} if main else {}
+    paired = any(partners.values())
 
     table, efficiencies, weak = [], [], False
     for recipe in recipes:
@@ -519,6 +540,11 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
             delta, no_power = _delta(recipe, base, main)
             weak |= no_power
             cells.append(delta)
+        if paired:
+            partner = partners[id(recipe)]
+            delta, no_power = _delta(recipe, partner, main) if partner else ("—", False)
+            weak |= no_power
+            cells.append(f"{delta} vs {partner.label}" if partner else delta)
         cells.append(_reported(ctx.reported.get(recipe.model, []), dataset, protocol,
                                task.columns))
         efficiency = _efficiency(recipe.runs, _bench_match(ctx.bench, recipe.model,
@@ -535,6 +561,8 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
     headers.append("n")
     if base is not None and main is not None:
         headers.append(f"Δ vs {base.label} ({main.header}, 95 % CI, Wilcoxon p)")
+    if paired:
+        headers.append(f"Δ vs paired row ({main.header}, 95 % CI, Wilcoxon p)")
     headers += ["reported", "params", "GFLOPs", "latency ms (b=1, p50 / p90 / p99)",
                 "throughput img/s (batch)", "timed on", "plots"]
     hardware = sorted({h for e in efficiencies for h in e.hardware})
@@ -570,11 +598,13 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
 
 
 def write_leaderboard(rows: list[dict], reported: Mapping[str, list], output_dir: Path, *,
+                      pairs: Mapping[str, str] | None = None,
                       tasks: Mapping[str, Any] | None = None, baselines: Sequence[str] = (),
                       bench: Sequence[dict] = (), free_datasets: Sequence[str] = ()) -> Path:
     """Write `output_dir/README.md` (and PNGs under `output_dir/plots`) from recorded runs,
     of which only finished ones count. `reported` maps model name -> list of
-    `ferbench.specs.Reported`; `tasks` task name -> Task; `baselines` model names or row
+    `ferbench.specs.Reported`; `pairs` model name -> the model its rows are compared with
+    pairwise (`ModelSpec.paired_with`); `tasks` task name -> Task; `baselines` model names or row
     labels compared against in every table holding them; `bench` `latest_bench` records;
     `free_datasets` the datasets whose images may be shown (a task's image artifacts of any
     other, licence-gated, dataset are never copied).
@@ -584,7 +614,8 @@ def write_leaderboard(rows: list[dict], reported: Mapping[str, list], output_dir
     runs = [run for run in rows if run.get("status", "finished") == "finished"]
     sections = _group(runs, key=lambda r: (str(r.get("task")), str(r.get("dataset")),
                                            str(r.get("protocol")), _derived(r)))
-    ctx = _Context(reported, tasks, baselines, bench, output_dir, frozenset(free_datasets))
+    ctx = _Context(reported, pairs or {}, tasks, baselines, bench, output_dir,
+                   frozenset(free_datasets))
     lines = [HEADER, "", NOTE if sections else EMPTY, ""]
     for key in sorted(sections):
         lines += _section(key, sections[key], ctx)

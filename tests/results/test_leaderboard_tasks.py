@@ -157,6 +157,30 @@ def test_baseline_column_is_a_paired_comparison_on_identical_splits(tmp_path):
     assert table["short"][column] == "— (splits differ)"
 
 
+def test_declared_pairs_compare_each_row_with_its_partner(tmp_path):
+    """`ModelSpec.paired_with`: every row of a paired model gets Δ against its partner's row
+    on the same splits, the one of several whose recipe differs in fewest options."""
+    plain = [0.50, 0.52, 0.48, 0.55, 0.51, 0.49, 0.53]
+    augmented = [0.56, 0.55, 0.55, 0.58, 0.60, 0.52, 0.57]
+
+    def rows(model, values, epochs, recipe):
+        return [_run(100 * epochs + 10 * len(model) + i, model, _au(v, 0.8, {}), fold=i,
+                     recipe=recipe, config={"hparams": {"epochs": epochs}})
+                for i, v in enumerate(values)]
+    runs = rows("plain", plain, 5, "p5") + rows("plain", [v - 0.1 for v in plain], 9, "p9") \
+        + rows("plain+gan", augmented, 5, "a5") + rows("lonely", augmented, 5, "l5")
+    text = write_leaderboard(runs, {}, tmp_path, tasks=TASKS,
+                             pairs={"plain+gan": "plain", "lonely": "absent"}).read_text()
+    table = {row["model"]: row for row in _tables(text)["au · disfa · kfold"]}
+    cell = table["plain+gan"]["Δ vs paired row (mean F1 %, 95 % CI, Wilcoxon p)"]
+    diffs = [100 * (b - a) for a, b in zip(plain, augmented, strict=True)]
+    p = stats.wilcoxon(augmented, plain).pvalue
+    assert cell.startswith(f"{statistics.mean(diffs):+.2f} [")
+    assert cell.endswith(f"p={p:.2g} vs plain (epochs=5)")
+    assert table["lonely"]["Δ vs paired row (mean F1 %, 95 % CI, Wilcoxon p)"] == "—"
+    assert "Δ vs paired" not in write_leaderboard(runs, {}, tmp_path, tasks=TASKS).read_text()
+
+
 def test_few_pairs_are_flagged_as_powerless(tmp_path):
     rows = _paired("base", [0.5, 0.6, 0.7]) + _paired("other", [0.6, 0.65, 0.9])
     text = write_leaderboard(rows, {}, tmp_path, tasks=TASKS, baselines=["base"]).read_text()
