@@ -15,7 +15,7 @@ import warnings
 import torch
 from torchmetrics.functional.classification import binary_auroc, binary_f1_score
 
-UNKNOWN = 255
+from ..data.aus import UNKNOWN
 
 
 def binarize(scores: torch.Tensor, thresholds: torch.Tensor | float = 0.5) -> torch.Tensor:

@@ -11,7 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
 
-UNKNOWN = 255
+from ..data.aus import UNKNOWN
 
 
 def save_au_f1_bars(per_au: Mapping[str, float | None], path: Path, title: str = "") -> Path:
