@@ -34,8 +34,9 @@ MODELS = [
               tasks=("transfer",), defaults={"epochs": 1},
               summary="Expression transfer floor: returns the target image unchanged"),
     ModelSpec(name="pix2pix", build="ferbench.models.transfer_baselines:pix2pix",
-              tasks=("transfer",), summary="pix2pix (Isola et al.): U-Net + PatchGAN on the "
-              "target image and the source's landmark image, cGAN + L1",
+              tasks=("transfer",),
+              summary="pix2pix (Isola et al.): residual U-Net + PatchGAN on the target image "
+              "and the source's landmarks aligned onto it, cGAN + L1",
               defaults={"optimizer": "adam", "lr": 2e-4, "betas": [0.5, 0.999],
                         "schedule": "constant", "batch_size": 16, "epochs": 10,
                         "augment": {"hflip": True}, "normalize": "none"},

@@ -52,9 +52,10 @@ class Pix2PixGenerator(nn.Module):
     image) -> uint8 generated image; the target and the source's landmarks condition the
     U-Net.
 
-    `residual=True` (an option, not in Isola et al.) adds the U-Net's output to the target
-    image, with the last layer zero-initialised, so training starts from the identity
-    floor and learns the expression change only."""
+    `residual=True` (the default; not in Isola et al., whose U-Net draws the whole image:
+    `residual=False`) adds the U-Net's output to the target image, with the last layer
+    zero-initialised, so training starts from the identity floor and learns the expression
+    change only."""
 
     def __init__(self, chans: int, size: int, width: int, residual: bool = False):
         super().__init__()
@@ -81,7 +82,7 @@ class Pix2PixGenerator(nn.Module):
 
 class Pix2Pix(Method):
     def __init__(self, info: DatasetInfo, width: int = 32, d_width: int = 32,
-                 residual: bool = False, landmarks: str = "aligned"):
+                 residual: bool = True, landmarks: str = "aligned"):
         if landmarks not in LANDMARK_FIELDS:
             from ..errors import UserError
             raise UserError(f"option model.landmarks: expected one of "
@@ -167,5 +168,5 @@ def identity(info: DatasetInfo, **options) -> Method:
 
 
 def pix2pix(info: DatasetInfo, width: int = 32, d_width: int = 32,
-            residual: bool = False, landmarks: str = "aligned") -> Method:
+            residual: bool = True, landmarks: str = "aligned") -> Method:
     return Pix2Pix(info, width, d_width, residual, landmarks)
