@@ -34,6 +34,7 @@ class Reported:
     source: str
     protocol: str = ""
     note: str = ""
+    derived_aus: bool = False  # an AU number on AU labels derived from expression labels
 
 
 @dataclass

@@ -17,12 +17,12 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import Normalizer, StandardScaler
 
+from ..data.aus import UNKNOWN
 from ..data.faceset import FaceSet
 from ..errors import UserError
 from ..method import Method
 from ..progress import progress
 
-UNKNOWN = 255
 SEARCHES = ("grid", "bayes")
 SPACE_KINDS = ("log", "float", "int", "choice")
 Extractor = Callable[[torch.Tensor], np.ndarray]  # uint8 (B, C, H, W) -> (B, D)

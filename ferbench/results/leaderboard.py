@@ -163,12 +163,16 @@ def _params(value: float | None) -> str:
     return f"{value:.0f}"
 
 
-def _reported(entries: Sequence[Any], dataset: str, protocol: str, columns: Sequence) -> str:
+def _reported(entries: Sequence[Any], dataset: str, protocol: str, columns: Sequence,
+              derived: bool = False) -> str:
+    """The paper's numbers for this table: same dataset, a column's metric, and AU labels of
+    the same kind (FACS-coded or derived from expressions)."""
     by_key = {column.key: column for column in columns}
     cells = []
     for entry in entries:
         column = by_key.get(entry.metric)
-        if entry.dataset != dataset or column is None:
+        if entry.dataset != dataset or column is None or \
+                getattr(entry, "derived_aus", False) != derived:
             continue
         where = entry.source
         if entry.protocol and entry.protocol != protocol:
@@ -546,7 +550,7 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
             weak |= no_power
             cells.append(f"{delta} vs {partner.label}" if partner else delta)
         cells.append(_reported(ctx.reported.get(recipe.model, []), dataset, protocol,
-                               task.columns))
+                               task.columns, derived))
         efficiency = _efficiency(recipe.runs, _bench_match(ctx.bench, recipe.model,
                                                            recipe.runs))
         efficiencies.append(efficiency)

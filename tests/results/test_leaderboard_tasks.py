@@ -243,3 +243,14 @@ def test_image_grids_are_published_only_for_freely_licensed_data(tmp_path):
     copied = sorted(p.name for p in (out / "plots").glob("*grid*"))
     assert len(copied) == 1 and "synthfer" in copied[0]
     assert "grid.png: not published (licence-gated faces)" in text
+
+
+def test_reported_au_numbers_go_to_tables_of_their_kind_of_labels(tmp_path):
+    rows = [_run(1, "m", _au(0.5, 0.8, {})),
+            _run(2, "m", _au(0.6, 0.9, {}), bookkeeping={"derived_aus": True})]
+    reported = {"m": [Reported("disfa", "mean_f1", 0.55, "facs.txt"),
+                      Reported("disfa", "mean_f1", 0.65, "derived.txt", derived_aus=True)]}
+    tables = _tables(write_leaderboard(rows, reported, tmp_path, tasks=TASKS).read_text())
+    facs, derived = tables["au · disfa · kfold"], tables["au · disfa · kfold (derived AUs)"]
+    assert facs[0]["reported"] == "mean F1 %: 55.00 (facs.txt)"
+    assert derived[0]["reported"] == "mean F1 %: 65.00 (derived.txt)"

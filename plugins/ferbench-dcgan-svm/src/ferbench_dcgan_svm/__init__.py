@@ -1,0 +1,2 @@
+"""DCGAN discriminator features + SVMs for expressions and action units (Alharbawee &
+Pugeault), as a ferbench plugin."""
