@@ -165,18 +165,21 @@ def _params(value: float | None) -> str:
 
 def _reported(entries: Sequence[Any], dataset: str, protocol: str, columns: Sequence,
               derived: bool = False) -> str:
-    """The paper's numbers for this table: same dataset, a column's metric, and AU labels of
-    the same kind (FACS-coded or derived from expressions)."""
+    """The paper's numbers for this table (same dataset, a column's metric); an AU number on
+    the other kind of labels (FACS-coded vs derived from expressions) says which it is."""
     by_key = {column.key: column for column in columns}
     cells = []
     for entry in entries:
         column = by_key.get(entry.metric)
-        if entry.dataset != dataset or column is None or \
-                getattr(entry, "derived_aus", False) != derived:
+        if entry.dataset != dataset or column is None:
             continue
         where = entry.source
         if entry.protocol and entry.protocol != protocol:
             where += f"; {entry.protocol}"
+        entry_derived = getattr(entry, "derived_aus", False)
+        if entry_derived != derived:
+            where += "; on AU labels derived from expressions" if entry_derived else \
+                "; on FACS-coded AU labels"
         cells.append(f"{column.header}: {column_value(entry.value, column)} ({where})")
     return "; ".join(cells) or "—"
 

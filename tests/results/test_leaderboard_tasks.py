@@ -252,5 +252,7 @@ def test_reported_au_numbers_go_to_tables_of_their_kind_of_labels(tmp_path):
                       Reported("disfa", "mean_f1", 0.65, "derived.txt", derived_aus=True)]}
     tables = _tables(write_leaderboard(rows, reported, tmp_path, tasks=TASKS).read_text())
     facs, derived = tables["au · disfa · kfold"], tables["au · disfa · kfold (derived AUs)"]
-    assert facs[0]["reported"] == "mean F1 %: 55.00 (facs.txt)"
-    assert derived[0]["reported"] == "mean F1 %: 65.00 (derived.txt)"
+    assert facs[0]["reported"] == ("mean F1 %: 55.00 (facs.txt); mean F1 %: 65.00 "
+                                   "(derived.txt; on AU labels derived from expressions)")
+    assert derived[0]["reported"] == ("mean F1 %: 55.00 (facs.txt; on FACS-coded AU labels); "
+                                      "mean F1 %: 65.00 (derived.txt)")
