@@ -181,20 +181,22 @@ def cmd_show(args) -> int:
 
 
 def cmd_leaderboard(args) -> int:
+    from .config import resolve_hparams
     from .results.bench_store import latest_bench
     from .results.leaderboard import write_leaderboard
     registry = _registry(args)
     specs = registry.find("models")
     reported = {s.name: s.reported for s in specs if s.reported}
     pairs = {s.name: s.paired_with for s in specs if s.paired_with}
+    defaults = {s.name: resolve_hparams(s.defaults, {}, s.hparams) for s in specs}
     store = _store(args)
     rows = store.list(status="finished")
     tasks = {name: registry.task(name) for name in {row["task"] for row in rows}
              if name in registry.specs("tasks")}
     output = Path(args.output) if args.output else store.path.parent / "leaderboard"
     free = [s.name for s in registry.find("datasets") if not s.requires_root]  # generated
-    path = write_leaderboard(rows, reported, output, pairs=pairs, tasks=tasks,
-                             baselines=args.baseline or (),
+    path = write_leaderboard(rows, reported, output, pairs=pairs, defaults=defaults,
+                             tasks=tasks, baselines=args.baseline or (),
                              bench=latest_bench(store.path), free_datasets=free)
     print(path.read_text())
     print(f"written to {path}", file=sys.stderr)

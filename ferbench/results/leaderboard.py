@@ -11,6 +11,7 @@ expression-shaped. A column header may name bookkeeping fields in braces, e.g.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import statistics
@@ -198,11 +199,25 @@ def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 IDENTITY_KEYS = ("code.", "data_fingerprint")  # told apart by a short suffix, not listed
 
 
-def _recipe_labels(recipes: Mapping[tuple, list[dict]]) -> dict[tuple, str]:
-    """Model name with its non-default build options (model_options), plus the recipe keys
-    that tell apart recipes of the same model (keys every recipe has; a key only newer
-    recipes record is a new default, not a difference). Recipes that differ only in code
-    version or data are told apart by the commit and data fingerprint, shortened."""
+def _off_default(config: Mapping[str, Any], defaults: Mapping[str, Any] | None) -> set[str]:
+    """The flattened hyper-parameters (but epochs, a column of its own) that a run's config
+    sets apart from its model's defaults today (`defaults`: the resolved hparams)."""
+    if not defaults:
+        return set()
+    default = _flat({"hparams": defaults})
+    return {name for name, value in config.items()
+            if name.startswith("hparams.") and name != "hparams.epochs"
+            and name in default and json.dumps(value, sort_keys=True, default=str)
+            != json.dumps(default[name], sort_keys=True, default=str)}
+
+
+def _recipe_labels(recipes: Mapping[tuple, list[dict]],
+                   defaults: Mapping[str, Mapping] | None = None) -> dict[tuple, str]:
+    """Model name with its non-default build options (model_options) and hyper-parameters
+    (against `defaults`, model -> resolved hparams), plus the recipe keys that tell apart
+    recipes of the same model (keys every recipe has; a key only newer recipes record is a
+    new default, not a difference). Recipes that differ only in code version or data are
+    told apart by the commit and data fingerprint, shortened."""
     by_model: dict[str, list[tuple]] = {}
     for key in recipes:
         by_model.setdefault(key[0], []).append(key)
@@ -211,9 +226,11 @@ def _recipe_labels(recipes: Mapping[tuple, list[dict]]) -> dict[tuple, str]:
         configs = {key: _flat(recipes[key][-1].get("config") or {}) for key in keys}
         shared = set.intersection(*(set(c) for c in configs.values())) - PER_RUN_KEYS
         names = sorted({n for c in configs.values() for n in c} - PER_RUN_KEYS)
-        shown = [name for name in names if name.startswith("model_options.") or (
-            len(keys) > 1 and name in shared and not name.startswith(IDENTITY_KEYS)
-            and len({repr(c.get(name)) for c in configs.values()}) > 1)]
+        off = set().union(*(_off_default(c, (defaults or {}).get(model))
+                            for c in configs.values()))
+        shown = [name for name in names if name.startswith("model_options.") or name in off
+                 or (len(keys) > 1 and name in shared and not name.startswith(IDENTITY_KEYS)
+                     and len({repr(c.get(name)) for c in configs.values()}) > 1)]
         for key, config in configs.items():
             detail = ", ".join(f"{name.split('.', 1)[-1]}={config.get(name)}"
                                for name in shown if name in config)
@@ -494,6 +511,7 @@ def _detail_table(key: str, title: str, recipes: list[_Recipe]) -> list[str]:
 class _Context:
     reported: Mapping[str, list]
     pairs: Mapping[str, str]
+    defaults: Mapping[str, Mapping]
     tasks: Mapping[str, Any] | None
     baselines: Sequence[str]
     bench: Sequence[dict]
@@ -518,7 +536,7 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
         counted = _latest_per_fold_and_seed(recipe_runs)
         recipes.append(_Recipe(model, (model, recipe_hash), counted,
                                len(recipe_runs) - len(counted)))
-    labels = _recipe_labels({r.key: r.runs for r in recipes})
+    labels = _recipe_labels({r.key: r.runs for r in recipes}, ctx.defaults)
     for recipe in recipes:
         recipe.label = labels[recipe.key]
     main = main_column(task)
@@ -606,22 +624,24 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
 
 def write_leaderboard(rows: list[dict], reported: Mapping[str, list], output_dir: Path, *,
                       pairs: Mapping[str, str] | None = None,
+                      defaults: Mapping[str, Mapping] | None = None,
                       tasks: Mapping[str, Any] | None = None, baselines: Sequence[str] = (),
                       bench: Sequence[dict] = (), free_datasets: Sequence[str] = ()) -> Path:
     """Write `output_dir/README.md` (and PNGs under `output_dir/plots`) from recorded runs,
     of which only finished ones count. `reported` maps model name -> list of
     `ferbench.specs.Reported`; `pairs` model name -> the model its rows are compared with
-    pairwise (`ModelSpec.paired_with`); `tasks` task name -> Task; `baselines` model names or row
-    labels compared against in every table holding them; `bench` `latest_bench` records;
-    `free_datasets` the datasets whose images may be shown (a task's image artifacts of any
-    other, licence-gated, dataset are never copied).
+    pairwise (`ModelSpec.paired_with`); `defaults` model name -> its resolved default
+    hyper-parameters (a row label names what a run set otherwise); `tasks` task name ->
+    Task; `baselines` model names or row labels compared against in every table holding
+    them; `bench` `latest_bench` records; `free_datasets` the datasets whose images may be
+    shown (a task's image artifacts of any other, licence-gated, dataset are never copied).
     Returns the README path."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     runs = [run for run in rows if run.get("status", "finished") == "finished"]
     sections = _group(runs, key=lambda r: (str(r.get("task")), str(r.get("dataset")),
                                            str(r.get("protocol")), _derived(r)))
-    ctx = _Context(reported, pairs or {}, tasks, baselines, bench, output_dir,
+    ctx = _Context(reported, pairs or {}, defaults or {}, tasks, baselines, bench, output_dir,
                    frozenset(free_datasets))
     lines = [HEADER, "", NOTE if sections else EMPTY, ""]
     for key in sorted(sections):

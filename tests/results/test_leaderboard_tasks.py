@@ -256,3 +256,15 @@ def test_reported_au_numbers_go_to_tables_of_their_kind_of_labels(tmp_path):
                                    "(derived.txt; on AU labels derived from expressions)")
     assert derived[0]["reported"] == ("mean F1 %: 55.00 (facs.txt; on FACS-coded AU labels); "
                                       "mean F1 %: 65.00 (derived.txt)")
+
+
+def test_a_label_names_the_hyper_parameters_a_run_set_apart_from_the_defaults(tmp_path):
+    config = {"hparams": {"lr": 0.01, "epochs": 12, "batch_size": 32,
+                          "augment": {"hflip": True, "shift": 0.1}}}
+    rows = [_run(1, "a", _au(0.5, 0.8, {}), config=config)]
+    defaults = {"a": {"lr": 1e-4, "epochs": 200, "batch_size": 32,
+                      "augment": {"hflip": True, "shift": 0.0}}}
+    text = write_leaderboard(rows, {}, tmp_path, tasks=TASKS, defaults=defaults).read_text()
+    assert _tables(text)["au · disfa · kfold"][0]["model"] == "a (augment.shift=0.1, lr=0.01)"
+    plain = write_leaderboard(rows, {}, tmp_path, tasks=TASKS).read_text()
+    assert _tables(plain)["au · disfa · kfold"][0]["model"] == "a"
