@@ -196,7 +196,9 @@ def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-IDENTITY_KEYS = ("code.", "data_fingerprint")  # told apart by a short suffix, not listed
+# told apart by a short suffix (or by the dataset named beside them), not listed
+IDENTITY_KEYS = ("code.", "data_fingerprint", "pretrain.fingerprint")
+SHORT_PREFIXES = ("hparams.", "model_options.")  # label keys shown without their prefix
 
 
 def _off_default(config: Mapping[str, Any], defaults: Mapping[str, Any] | None) -> set[str]:
@@ -209,6 +211,10 @@ def _off_default(config: Mapping[str, Any], defaults: Mapping[str, Any] | None) 
             if name.startswith("hparams.") and name != "hparams.epochs"
             and name in default and json.dumps(value, sort_keys=True, default=str)
             != json.dumps(default[name], sort_keys=True, default=str)}
+
+
+def _short(name: str) -> str:
+    return name.split(".", 1)[-1] if name.startswith(SHORT_PREFIXES) else name
 
 
 def _recipe_labels(recipes: Mapping[tuple, list[dict]],
@@ -232,7 +238,7 @@ def _recipe_labels(recipes: Mapping[tuple, list[dict]],
                  or (len(keys) > 1 and name in shared and not name.startswith(IDENTITY_KEYS)
                      and len({repr(c.get(name)) for c in configs.values()}) > 1)]
         for key, config in configs.items():
-            detail = ", ".join(f"{name.split('.', 1)[-1]}={config.get(name)}"
+            detail = ", ".join(f"{_short(name)}={config.get(name)}"
                                for name in shown if name in config)
             if len(keys) > 1 and not detail:
                 detail = "defaults"
