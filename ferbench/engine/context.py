@@ -43,6 +43,7 @@ class RunContext:
     # () -> (method, name): a reference expression classifier trained by ferbench on the
     # same split (a recorded run, reused when it exists)
     reference: Callable[[], tuple[Any, str]] | None = None
+    # what the runner reads back; ctx.extra["bookkeeping"] (a dict) goes into the run record
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

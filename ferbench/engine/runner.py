@@ -219,7 +219,8 @@ class Runner:
             "world_size": world().size, "search": ctx.extra.get("search"),
             "resumed_from_epoch": ctx.extra.get("resumed_from"),
             "pretrain": None if pretrain is None else
-            {"dataset": plan.config.pretrain_dataset, "n": len(pretrain)}}
+            {"dataset": plan.config.pretrain_dataset, "n": len(pretrain)},
+            **ctx.extra.get("bookkeeping", {})}  # what the method records of its own
         if method.inference_module() is None and task.name == "transfer":
             timing = {"skipped": "the method has no inference module to time"}
         else:

@@ -197,7 +197,10 @@ def _cli(tmp_path, monkeypatch, *args):
                  *(part for option in options for part in ("-o", option)), *args])
     assert code == 0
     with sqlite3.connect(tmp_path / "runs.db") as db:
-        return json.loads(db.execute("SELECT metrics FROM runs").fetchone()[0])
+        metrics, books = db.execute("SELECT metrics, bookkeeping FROM runs").fetchone()
+    # the generation report is in the run record, not only in generation.json
+    assert set(json.loads(books)["generation"]) >= {"n_generated", "ssim_nearest_real"}
+    return json.loads(metrics)
 
 
 @pytest.mark.parametrize("task, key", [("expression", "accuracy"), ("au", "mean_auc")])

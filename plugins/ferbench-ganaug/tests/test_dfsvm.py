@@ -72,6 +72,7 @@ def test_svm_gets_l2_normalised_features_and_sklearn_defaults(tmp_path, method, 
     assert method.predict(test.images).shape == (len(test), 8)
     recorded = json.loads((ctx.artifacts / "weights.json").read_text())
     assert recorded == {name: {"weights": "random init (frozen)"} for name in dfsvm.BACKBONES}
+    assert ctx.extra["bookkeeping"]["feature_weights"] == recorded  # into the run record
 
 
 @pytest.mark.parametrize("options, match", [

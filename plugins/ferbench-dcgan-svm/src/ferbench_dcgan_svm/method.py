@@ -58,6 +58,7 @@ class DCGANSVM(Method):
         if self.generated:
             real = pretraining_images(pretrain, self.D.body[0].in_channels, self.D.size)
             report = write_report(self.G, real, self.generated, ctx.seed, ctx.artifacts)
+            ctx.extra.setdefault("bookkeeping", {})["generation"] = report
             ctx.log(f"generated faces: {report}")
         self.svm = self._classifier(ctx.task.name, ctx.device)
         self.svm.fit(train, val, ctx)

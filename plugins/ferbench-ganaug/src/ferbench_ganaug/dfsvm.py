@@ -96,6 +96,7 @@ class DFSVM(FeatureClassifier):
             net.to(ctx.device).requires_grad_(False)
         ctx.artifacts.mkdir(parents=True, exist_ok=True)
         (ctx.artifacts / "weights.json").write_text(json.dumps(self.weights, indent=2))
+        ctx.extra.setdefault("bookkeeping", {})["feature_weights"] = self.weights
         ctx.log(f"df-svm features: {json.dumps(self.weights)}")
         super().fit(train, val, ctx)
 
