@@ -116,6 +116,7 @@ def test_unlabelled_samples_split_by_subject_without_stratification(protocol, co
     assert fs.class_counts() == {}
 
 
+@pytest.mark.filterwarnings("ignore:The least populated class")  # the rare class, on purpose
 def test_the_split_records_whether_validation_is_stratified():
     fs = faceset()
     assert build_splits(fs, "kfold", k=5)[0].stratification == "val: stratified by label"
