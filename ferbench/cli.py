@@ -189,6 +189,7 @@ def cmd_leaderboard(args) -> int:
     reported = {s.name: s.reported for s in specs if s.reported}
     pairs = {s.name: s.paired_with for s in specs if s.paired_with}
     defaults = {s.name: resolve_hparams(s.defaults, {}, s.hparams) for s in specs}
+    shown = {s.name: s.shown_options for s in specs if s.shown_options}
     store = _store(args)
     rows = store.list(status="finished")
     tasks = {name: registry.task(name) for name in {row["task"] for row in rows}
@@ -196,7 +197,7 @@ def cmd_leaderboard(args) -> int:
     output = Path(args.output) if args.output else store.path.parent / "leaderboard"
     free = [s.name for s in registry.find("datasets") if not s.requires_root]  # generated
     path = write_leaderboard(rows, reported, output, pairs=pairs, defaults=defaults,
-                             tasks=tasks, baselines=args.baseline or (),
+                             shown=shown, tasks=tasks, baselines=args.baseline or (),
                              bench=latest_bench(store.path), free_datasets=free)
     print(path.read_text())
     print(f"written to {path}", file=sys.stderr)

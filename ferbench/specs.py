@@ -92,6 +92,9 @@ class ModelSpec(_Spec):
     # table holding both: an ablation of a paper's component, the classifier an augmentation
     # recipe adds to
     paired_with: str = ""
+    # build options (name -> default) every leaderboard label names, given or not: a choice
+    # the reader must see, such as an ambiguous layout of the paper
+    shown_options: dict[str, Any] = field(default_factory=dict)
 
     def builder(self) -> Callable:
         return resolve(self.build)

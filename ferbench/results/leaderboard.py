@@ -218,18 +218,23 @@ def _short(name: str) -> str:
 
 
 def _recipe_labels(recipes: Mapping[tuple, list[dict]],
-                   defaults: Mapping[str, Mapping] | None = None) -> dict[tuple, str]:
+                   defaults: Mapping[str, Mapping] | None = None,
+                   always: Mapping[str, Mapping] | None = None) -> dict[tuple, str]:
     """Model name with its non-default build options (model_options) and hyper-parameters
     (against `defaults`, model -> resolved hparams), plus the recipe keys that tell apart
     recipes of the same model (keys every recipe has; a key only newer recipes record is a
     new default, not a difference). Recipes that differ only in code version or data are
-    told apart by the commit and data fingerprint, shortened."""
+    told apart by the commit and data fingerprint, shortened. `always`: model -> build options
+    named in every label, with their default where a run did not set them."""
     by_model: dict[str, list[tuple]] = {}
     for key in recipes:
         by_model.setdefault(key[0], []).append(key)
     labels = {}
     for model, keys in by_model.items():
         configs = {key: _flat(recipes[key][-1].get("config") or {}) for key in keys}
+        for config in configs.values():
+            for option, value in ((always or {}).get(model) or {}).items():
+                config.setdefault(f"model_options.{option}", value)
         shared = set.intersection(*(set(c) for c in configs.values())) - PER_RUN_KEYS
         names = sorted({n for c in configs.values() for n in c} - PER_RUN_KEYS)
         off = set().union(*(_off_default(c, (defaults or {}).get(model))
@@ -518,6 +523,7 @@ class _Context:
     reported: Mapping[str, list]
     pairs: Mapping[str, str]
     defaults: Mapping[str, Mapping]
+    shown: Mapping[str, Mapping]
     tasks: Mapping[str, Any] | None
     baselines: Sequence[str]
     bench: Sequence[dict]
@@ -542,7 +548,7 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
         counted = _latest_per_fold_and_seed(recipe_runs)
         recipes.append(_Recipe(model, (model, recipe_hash), counted,
                                len(recipe_runs) - len(counted)))
-    labels = _recipe_labels({r.key: r.runs for r in recipes}, ctx.defaults)
+    labels = _recipe_labels({r.key: r.runs for r in recipes}, ctx.defaults, ctx.shown)
     for recipe in recipes:
         recipe.label = labels[recipe.key]
     main = main_column(task)
@@ -631,13 +637,15 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
 def write_leaderboard(rows: list[dict], reported: Mapping[str, list], output_dir: Path, *,
                       pairs: Mapping[str, str] | None = None,
                       defaults: Mapping[str, Mapping] | None = None,
+                      shown: Mapping[str, Mapping] | None = None,
                       tasks: Mapping[str, Any] | None = None, baselines: Sequence[str] = (),
                       bench: Sequence[dict] = (), free_datasets: Sequence[str] = ()) -> Path:
     """Write `output_dir/README.md` (and PNGs under `output_dir/plots`) from recorded runs,
     of which only finished ones count. `reported` maps model name -> list of
     `ferbench.specs.Reported`; `pairs` model name -> the model its rows are compared with
     pairwise (`ModelSpec.paired_with`); `defaults` model name -> its resolved default
-    hyper-parameters (a row label names what a run set otherwise); `tasks` task name ->
+    hyper-parameters (a row label names what a run set otherwise); `shown` model name -> the
+    build options every label names (`ModelSpec.shown_options`); `tasks` task name ->
     Task; `baselines` model names or row labels compared against in every table holding
     them; `bench` `latest_bench` records; `free_datasets` the datasets whose images may be
     shown (a task's image artifacts of any other, licence-gated, dataset are never copied).
@@ -647,8 +655,8 @@ def write_leaderboard(rows: list[dict], reported: Mapping[str, list], output_dir
     runs = [run for run in rows if run.get("status", "finished") == "finished"]
     sections = _group(runs, key=lambda r: (str(r.get("task")), str(r.get("dataset")),
                                            str(r.get("protocol")), _derived(r)))
-    ctx = _Context(reported, pairs or {}, defaults or {}, tasks, baselines, bench, output_dir,
-                   frozenset(free_datasets))
+    ctx = _Context(reported, pairs or {}, defaults or {}, shown or {}, tasks, baselines,
+                   bench, output_dir, frozenset(free_datasets))
     lines = [HEADER, "", NOTE if sections else EMPTY, ""]
     for key in sorted(sections):
         lines += _section(key, sections[key], ctx)

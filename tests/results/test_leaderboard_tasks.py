@@ -268,3 +268,13 @@ def test_a_label_names_the_hyper_parameters_a_run_set_apart_from_the_defaults(tm
     assert _tables(text)["au · disfa · kfold"][0]["model"] == "a (augment.shift=0.1, lr=0.01)"
     plain = write_leaderboard(rows, {}, tmp_path, tasks=TASKS).read_text()
     assert _tables(plain)["au · disfa · kfold"][0]["model"] == "a"
+
+
+def test_shown_options_are_named_in_every_label_given_or_not(tmp_path):
+    rows = [_run(1, "m", _au(0.5, 0.8, {}), recipe="r1"),
+            _run(2, "m", _au(0.6, 0.8, {}), recipe="r2",
+                 config={"model_options": {"layout": "parallel"}})]
+    text = write_leaderboard(rows, {}, tmp_path, tasks=TASKS,
+                             shown={"m": {"layout": "serial"}}).read_text()
+    labels = {row["model"] for row in _tables(text)["au · disfa · kfold"]}
+    assert labels == {"m (layout=serial)", "m (layout=parallel)"}

@@ -58,6 +58,7 @@ def ferbench_register_models():
     return [
         ModelSpec(name=name, build=f"ferbench_msca.model:{factory}", summary=summary,
                   paper=PAPER, defaults=copy.deepcopy(RECIPE),
-                  reported=_reported(ferplus, ckplus, where))
+                  reported=_reported(ferplus, ckplus, where),
+                  shown_options={"branch_layout": "serial"})  # the paper's text is ambiguous
         for name, factory, summary, ferplus, ckplus, where in VARIANTS
     ]
