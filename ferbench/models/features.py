@@ -80,6 +80,10 @@ class FeatureClassifier(Method):
         steps = [("l2", Normalizer())] if self.l2 else []
         return Pipeline([*steps, ("scale", StandardScaler()), ("clf", clone(self.classifier))])
 
+    def _with(self, params: dict) -> Pipeline:
+        """A fresh pipeline with the classifier's `params` set."""
+        return self._pipeline().set_params(**{f"clf__{k}": v for k, v in params.items()})
+
     def _search(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray, scoring: str):
         n_groups = len(set(groups))
         if n_groups < 2:
@@ -103,8 +107,7 @@ class FeatureClassifier(Method):
 
         def objective(trial) -> float:
             params = {name: _suggest(trial, name, spec) for name, spec in self.space.items()}
-            model = self._pipeline().set_params(**{f"clf__{k}": v for k, v in params.items()})
-            return float(cross_val_score(model, x, y, groups=groups, cv=cv,
+            return float(cross_val_score(self._with(params), x, y, groups=groups, cv=cv,
                                          scoring=scoring).mean())
 
         study = optuna.create_study(direction="maximize",
@@ -113,8 +116,7 @@ class FeatureClassifier(Method):
         best = study.best_trial
         self.search.append({"params": dict(best.params), "cv_score": float(best.value),
                             "scoring": scoring, "search": "bayes", "trials": self.trials})
-        model = self._pipeline().set_params(**{f"clf__{k}": v for k, v in best.params.items()})
-        return model.fit(x, y)
+        return self._with(best.params).fit(x, y)
 
     def fit(self, train: FaceSet, val: FaceSet, ctx) -> None:
         """Search (grouped CV) and fit on the training part; the validation part stays

@@ -24,11 +24,12 @@ class UNetGenerator(nn.Module):
     `depth` stride-2 downsamplings (default: as many as `size` allows, log2(size) for a power
     of two: 8 at 256 px, 6 at 64 px, down to a 1x1 bottleneck). Channels width * (1, 2, 4, 8,
     8, ...). No BatchNorm on the outermost and innermost down convs (the innermost sees a 1x1
-    map); dropout 0.5 in the three innermost up blocks (the paper's CD512-CD1024-CD1024).
+    map); dropout 0.5 in the three innermost up blocks (the paper's CD512-CD1024-CD1024),
+    none with `dropout=False`.
     """
 
     def __init__(self, in_chans: int, out_chans: int, size: int, width: int = 64,
-                 depth: int | None = None):
+                 depth: int | None = None, dropout: bool = True):
         super().__init__()
         max_depth = _halvings(size)
         depth = max_depth if depth is None else depth
@@ -54,7 +55,7 @@ class UNetGenerator(nn.Module):
                 continue
             block = [nn.ReLU(), nn.ConvTranspose2d(cin, chans[i - 1], 4, 2, 1, bias=False),
                      nn.BatchNorm2d(chans[i - 1])]
-            if i >= depth - 3:
+            if dropout and i >= depth - 3:
                 block.append(nn.Dropout(0.5))
             self.ups.append(nn.Sequential(*block))
 
@@ -73,11 +74,11 @@ class PatchDiscriminator(nn.Module):
     """PatchGAN: images (B, in_chans, H, W) -> (B, 1, H', W') logits, one per overlapping
     patch; with n_layers=3 each sees 70x70 pixels and a 256x256 input gives 30x30. For
     pix2pix, in_chans = condition + output channels (the caller concatenates them).
-    `spectral` adds spectral normalisation (Miyato et al. 2018) to every conv, keeping
-    BatchNorm."""
+    `spectral` adds spectral normalisation (Miyato et al. 2018) to every conv; `norm=False`
+    leaves out the BatchNorm layers."""
 
     def __init__(self, in_chans: int, width: int = 64, n_layers: int = 3,
-                 spectral: bool = False):
+                 spectral: bool = False, norm: bool = True):
         super().__init__()
         if n_layers < 1:
             raise UserError(f"PatchDiscriminator n_layers must be >= 1, got {n_layers}")
@@ -86,8 +87,8 @@ class PatchDiscriminator(nn.Module):
         for n in range(1, n_layers + 1):
             cout = width * min(2 ** n, 8)
             stride = 2 if n < n_layers else 1
-            layers += [nn.Conv2d(cin, cout, 4, stride, 1, bias=False), nn.BatchNorm2d(cout),
-                       nn.LeakyReLU(0.2)]
+            layers += [nn.Conv2d(cin, cout, 4, stride, 1, bias=False),
+                       *([nn.BatchNorm2d(cout)] if norm else []), nn.LeakyReLU(0.2)]
             cin = cout
         layers.append(nn.Conv2d(cin, 1, 4, 1, 1))
         self.net = nn.Sequential(*layers)

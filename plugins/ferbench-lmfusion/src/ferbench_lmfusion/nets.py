@@ -80,28 +80,20 @@ class ModifiedUNet(UNetGenerator):
     def __init__(self, in_chans: int, out_chans: int, size: int, width: int = 64,
                  depth: int | None = None):
         super().__init__(in_chans, out_chans, size, width,
-                         default_depth(size) if depth is None else depth)
+                         default_depth(size) if depth is None else depth, dropout=False)
         inner = _widths(width, self.depth)[-1]
         # the innermost down's output feeds only the first up, so the bottleneck follows it
         self.downs[-1] = nn.Sequential(self.downs[-1], nn.LeakyReLU(0.2),
                                        nn.ZeroPad2d((1, 2, 1, 2)),  # "same" for a 4x4 kernel
                                        nn.Conv2d(inner, inner, 4, 1, bias=False),
                                        nn.BatchNorm2d(inner))
-        for up in self.ups:
-            for i, layer in enumerate(up):
-                if isinstance(layer, nn.Dropout):
-                    up[i] = nn.Identity()
 
 
 def spectral_patch_discriminator(in_chans: int, width: int = 64) -> PatchDiscriminator:
     """Table 2's Markov discriminator: ferbench's 70x70 PatchGAN (30x30 logits at 256 px)
     with spectral normalisation in place of BatchNorm. The sigmoid of the output layer is in
     the BCE loss."""
-    net = PatchDiscriminator(in_chans, width=width, n_layers=3, spectral=True)
-    for i, layer in enumerate(net.net):
-        if isinstance(layer, nn.BatchNorm2d):
-            net.net[i] = nn.Identity()
-    return net
+    return PatchDiscriminator(in_chans, width=width, n_layers=3, spectral=True, norm=False)
 
 
 class TargetConditioned(nn.Module):
