@@ -78,12 +78,21 @@ def train_gan(ctx, images: torch.Tensor, labels: torch.Tensor | None = None, *, 
               size: int, epochs: int, batch_size: int, lr: float | None = None,
               betas: tuple[float, float] | None = None, n_critic: int | None = None,
               gp_weight: float | None = None, width: int = 64, num_classes: int | None = None,
-              stage: str) -> DCGANGenerator:
+              stage: str, generator: DCGANGenerator | None = None,
+              discriminator: DCGANDiscriminator | None = None, augment: bool = False,
+              return_discriminator: bool = False
+              ) -> DCGANGenerator | tuple[DCGANGenerator, DCGANDiscriminator]:
     """Train a GAN of `kind` on uint8 `images` (N, C, H, W), resized to `size` and mapped
     to [-1, 1], with `ctx.loop` (one stepper per network, fixed-noise sample grids
     `samples-<stage>-eEEE.png`). `labels` (N,) condition a cgan (`num_classes` defaults to
     max + 1). lr, betas, n_critic and gp_weight default to the kind's published values.
-    Returns the trained generator in eval mode."""
+
+    `generator` / `discriminator`: networks built for `size` to train in place instead of
+    the kind's DCGAN nets of `width` (e.g. another z_dim); their norm must suit the kind.
+    `augment`: the real images are augmented by the recipe's `augment.*`, as `ctx.batches`
+    augments a training split (default: as they are).
+    Returns the trained generator in eval mode, or (generator, discriminator), both in eval
+    mode, with `return_discriminator`."""
     spec = gan_kind(kind)
     if images.dtype != torch.uint8 or images.dim() != 4:
         raise UserError(f"train_gan: expected uint8 images (N, C, H, W), got {images.dtype} "
@@ -103,15 +112,25 @@ def train_gan(ctx, images: torch.Tensor, labels: torch.Tensor | None = None, *, 
     if spec.conditional:
         classes = num_classes or int(labels.max()) + 1
     chans = images.shape[1]
-    G = DCGANGenerator(chans, size, width=width, num_classes=classes).to(ctx.device)
-    D = DCGANDiscriminator(chans, size, width=width, num_classes=classes,
-                           norm=spec.d_norm).to(ctx.device)
+    G = DCGANGenerator(chans, size, width=width, num_classes=classes) \
+        if generator is None else generator
+    D = DCGANDiscriminator(chans, size, width=width, num_classes=classes, norm=spec.d_norm) \
+        if discriminator is None else discriminator
+    for name, net in (("generator", G), ("discriminator", D)):
+        if (net.size, net.num_classes) != (size, classes):
+            raise UserError(f"GAN stage {stage}: the {name} is built for {net.size} px and "
+                            f"{net.num_classes} classes; expected {size} px and {classes}")
+    G, D = G.to(ctx.device), D.to(ctx.device)
     fields = {"images": resize_uint8(images, size)}
     if spec.conditional:
         fields["labels"] = labels.long()
     # drop_last keeps batch norm away from a last batch of one; at least one batch per epoch
-    data = Batches(fields, batch_size=min(batch_size, len(images)), device=ctx.device,
-                   shuffle=True, seed=ctx.seed, drop_last=True)
+    batch_size = min(batch_size, len(images))
+    if augment:
+        data = ctx.batches(None, True, fields=fields, batch_size=batch_size, drop_last=True)
+    else:
+        data = Batches(fields, batch_size=batch_size, device=ctx.device, shuffle=True,
+                       seed=ctx.seed, drop_last=True)
     recipe = {"optimizer": "adam", "lr": lr, "betas": list(betas), "weight_decay": 0.0,
               "schedule": "constant", "epochs": epochs}
     opt_g = ctx.stepper(G.parameters(), **recipe)
@@ -124,8 +143,10 @@ def train_gan(ctx, images: torch.Tensor, labels: torch.Tensor | None = None, *, 
         z = torch.randn(len(real), G.z_dim, device=real.device)
         with ctx.autocast():
             fake = G(z, *cond)
+            # real, then fake: the order in which D's batch-norm running statistics see them
+            real_logits = D(real, *cond)
             fake_logits = D(fake.detach(), *cond)
-            loss_d = gan.d_loss(spec.loss, D(real, *cond), fake_logits)
+            loss_d = gan.d_loss(spec.loss, real_logits, fake_logits)
         losses = {"loss_d": loss_d}
         if gp_weight:
             penalty = gan.gradient_penalty(D, real, fake.float(), *cond)
@@ -143,11 +164,11 @@ def train_gan(ctx, images: torch.Tensor, labels: torch.Tensor | None = None, *, 
     def samples():
         return to_uint8(G(fixed_z, *(() if fixed_y is None else (fixed_y,)))).cpu()
 
-    ctx.loop(data, step, epochs=epochs, save_weights=False,  # the cached stage keeps G
+    ctx.loop(data, step, epochs=epochs, save_weights=False,  # the caller keeps the networks
              modules={"generator": G, "discriminator": D},
              steppers={"generator": opt_g, "discriminator": opt_d}, samples=samples,
              stage=stage)
-    return G.eval()
+    return (G.eval(), D.eval()) if return_discriminator else G.eval()
 
 
 def _fixed_inputs(G: DCGANGenerator, classes: int,

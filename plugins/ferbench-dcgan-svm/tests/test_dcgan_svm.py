@@ -1,5 +1,6 @@
-"""Tests of the dcgan-svm plugin: feature shapes, the frozen discriminator, the cached DCGAN
-stage, per-AU SVMs, the generation report, reported metadata and tiny CLI runs."""
+"""Tests of the dcgan-svm plugin: feature shapes, the frozen discriminator (trained by the core
+train_gan), the cached DCGAN stage, per-AU SVMs, the generation report, reported metadata and
+tiny CLI runs."""
 
 import json
 import sqlite3
@@ -15,6 +16,7 @@ from ferbench.engine.context import RunContext
 from ferbench.errors import UserError
 from ferbench.metrics.generation import fd_name, kd_name
 from ferbench.models.gan_nets import DCGANDiscriminator
+from ferbench.models.gan_training import train_gan
 from ferbench.plugins import load_registry
 from ferbench.tasks.au import AUTask
 from ferbench.tasks.expression import ExpressionTask
@@ -45,10 +47,10 @@ def faces():
     return data.subset(data.subjects != "s003"), data.subset(data.subjects == "s003")
 
 
-def _ctx(tmp_path, faces, task=None, pretrain=None) -> RunContext:
+def _ctx(tmp_path, faces, task=None, pretrain=None, **hp) -> RunContext:
     train, val = faces
     task = task or ExpressionTask()
-    hparams = {**BASE_HPARAMS, **RECIPE, "epochs": 1, "batch_size": 16, "amp": False}
+    hparams = {**BASE_HPARAMS, **RECIPE, "epochs": 1, "batch_size": 16, "amp": False, **hp}
     return RunContext(device=torch.device("cpu"), amp_dtype=None, seed=0, hparams=hparams,
                       artifacts=tmp_path / "artifacts", task=task,
                       info=task.model_info(train.info), quiet=True,
@@ -56,8 +58,9 @@ def _ctx(tmp_path, faces, task=None, pretrain=None) -> RunContext:
                       stage_dir=tmp_path / "stages")
 
 
-def _fitted(tmp_path, faces, task=None, **options) -> tuple[DCGANSVM, RunContext]:
-    ctx = _ctx(tmp_path, faces, task)
+def _fitted(tmp_path, faces, task=None, hp=None,
+            **options) -> tuple[DCGANSVM, RunContext]:
+    ctx = _ctx(tmp_path, faces, task, **(hp or {}))
     method = DCGANSVM(ctx.info, **{**TINY, **options})
     method.fit(*faces, ctx)
     return method, ctx
@@ -94,6 +97,36 @@ def test_discriminator_is_frozen_and_unchanged_by_the_svm(tmp_path, faces):
     record = ctx.extra["search"][0]
     assert record["search"] == "bayes" and set(record["params"]) == {"C", "gamma"}
     assert isinstance(method.svm.classifier, SVC) and method.svm.classifier.kernel == "rbf"
+
+
+def test_features_come_from_the_discriminator_train_gan_trained(tmp_path, faces,
+                                                                 monkeypatch):
+    calls = []
+
+    def spy(ctx, images, **options):
+        D = options["discriminator"]
+        initial = {k: v.clone() for k, v in D.state_dict().items()}
+        calls.append((options, initial))
+        return train_gan(ctx, images, **options)
+
+    monkeypatch.setattr("ferbench_dcgan_svm.discriminator.train_gan", spy)
+    method, ctx = _fitted(tmp_path, faces, hp={"augment": {"hflip": True}})
+    ((options, initial),) = calls
+    assert options["kind"] == "dcgan" and options["stage"] == "dcgan"
+    assert (options["lr"], options["betas"]) == (RECIPE["lr"], RECIPE["betas"])
+    assert (options["epochs"], options["batch_size"], options["augment"]) == (1, 16, True)
+    D = options["discriminator"]
+    assert method.features.discriminator is D and options["generator"] is method.G
+    assert any(not torch.equal(initial[k], v) for k, v in D.state_dict().items())
+    assert len(ctx.history["dcgan"]) == 1  # one epoch of the core GAN step, in the loop
+
+
+@pytest.mark.parametrize("key, value", [("optimizer", "sgd"), ("schedule", "cosine"),
+                                        ("weight_decay", 1e-4)])
+def test_dcgan_recipe_other_than_adam_constant_is_refused(tmp_path, faces, key, value):
+    ctx = _ctx(tmp_path, faces, **{key: value})
+    with pytest.raises(UserError, match=f"option {key}: the DCGAN stage"):
+        DCGANSVM(ctx.info, **TINY).fit(*faces, ctx)
 
 
 def test_stage_is_trained_once_per_pretraining_data(tmp_path, faces):

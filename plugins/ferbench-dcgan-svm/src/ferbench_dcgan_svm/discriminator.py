@@ -1,20 +1,20 @@
 """The unsupervised DCGAN stage (Radford et al. 2016, the paper's section 3) on the
-pretraining faces, trained once per (data, recipe) through the run's cached stages, and its
-frozen discriminator as a feature extractor."""
+pretraining faces, trained by the core `train_gan` once per (data, recipe) through the run's
+cached stages, and its frozen discriminator as a feature extractor."""
 
 from __future__ import annotations
 
 import hashlib
 
 import torch
-from ferbench import gan
 from ferbench.errors import UserError
-from ferbench.models.gan_nets import DCGANDiscriminator, DCGANGenerator, from_uint8, to_uint8
-from ferbench.models.gan_training import resize_uint8
+from ferbench.models.gan_nets import DCGANDiscriminator, DCGANGenerator, from_uint8
+from ferbench.models.gan_training import resize_uint8, train_gan
 from torch import nn
 
 STAGE = "dcgan"
-GRID = 32  # fixed-noise samples drawn after every epoch
+# the DCGAN's optimiser is the paper's Adam at a constant lr, as `train_gan` runs it
+FIXED_RECIPE = {"optimizer": "adam", "schedule": "constant", "weight_decay": 0.0}
 
 
 class DiscriminatorFeatures(nn.Module):
@@ -44,9 +44,14 @@ def pretraining_images(pretrain, chans: int, size: int) -> torch.Tensor:
 
 
 def train_or_load(ctx, G: DCGANGenerator, D: DCGANDiscriminator, pretrain) -> bool:
-    """Load the DCGAN stage of these pretraining faces and this recipe, or train and store
-    it. True when it was reused."""
+    """Load the DCGAN stage of these pretraining faces and this recipe, or train G and D in
+    place with `train_gan` (kind dcgan: BCE, non-saturating G loss, one D step per G step,
+    the recipe's Adam lr and betas, augment.* applied) and store it. True when reused."""
     hp = ctx.hparams
+    for key, value in FIXED_RECIPE.items():
+        if hp[key] != value:
+            raise UserError(f"option {key}: the DCGAN stage of dcgan-dsvm trains with "
+                            f"{key}={value} (the paper's Adam recipe); got {hp[key]!r}")
     images = pretraining_images(pretrain, D.body[0].in_channels, D.size)
     recipe = {k: hp[k] for k in ("epochs", "batch_size", "lr", "betas", "optimizer",
                                  "schedule", "weight_decay", "augment")}
@@ -55,35 +60,9 @@ def train_or_load(ctx, G: DCGANGenerator, D: DCGANDiscriminator, pretrain) -> bo
         "images": hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest()[:16],
         "size": D.size, "width": D.body[0].out_channels, "z_dim": G.z_dim, "seed": ctx.seed,
         "recipe": recipe})
-    reused = stage.run({"generator": G, "discriminator": D}, lambda: _train(ctx, G, D, images))
+    reused = stage.run({"generator": G, "discriminator": D}, lambda: train_gan(
+        ctx, images, kind="dcgan", size=D.size, epochs=hp["epochs"],
+        batch_size=hp["batch_size"], lr=hp["lr"], betas=hp["betas"], stage=STAGE,
+        generator=G, discriminator=D, augment=True))
     ctx.log(f"DCGAN stage: {'reused' if reused else 'trained and stored'} {stage.path}")
     return reused
-
-
-def _train(ctx, G: DCGANGenerator, D: DCGANDiscriminator, images: torch.Tensor) -> None:
-    """Non-saturating BCE DCGAN, one D step per G step, with the recipe's Adam (lr 2e-4,
-    betas (0.5, 0.999) by default) for each network, through `ctx.loop`."""
-    if len(images) < 2:
-        raise UserError(f"DCGAN stage: needs at least 2 pretraining faces, got {len(images)}")
-    G.to(ctx.device)
-    D.to(ctx.device)
-    opt_g, opt_d = ctx.stepper(G.parameters()), ctx.stepper(D.parameters())
-    fixed = G.sample_noise(GRID, torch.Generator(ctx.device).manual_seed(ctx.seed))
-    # drop_last keeps batch norm away from a last batch of one
-    data = ctx.batches(None, True, fields={"images": images},
-                       batch_size=min(ctx.batch_size, len(images)), drop_last=True)
-
-    def step(batch, iteration):
-        real = from_uint8(batch["images"])
-        with ctx.autocast():
-            fake = G(G.sample_noise(len(real)))
-            loss_d = gan.d_loss("bce", D(real), D(fake.detach()))
-        opt_d.step(loss_d)
-        with ctx.autocast(), gan.requires_grad(D, False):
-            loss_g = gan.g_loss("bce", D(fake))
-        opt_g.step(loss_g)
-        return {"loss_d": loss_d, "loss_g": loss_g}
-
-    ctx.loop(data, step, modules={"generator": G, "discriminator": D},
-             steppers={"generator": opt_g, "discriminator": opt_d}, stage=STAGE,
-             save_weights=False, samples=lambda: to_uint8(G(fixed)).cpu())
