@@ -113,6 +113,9 @@ def test_two_stage_example_pretrains_once_and_reuses_the_stage(register, cli, tm
     assert first["timing"]["params"] > 0
     assert first["bookkeeping"]["best_epoch"] == 1
     assert first["bookkeeping"]["best_validation"] is not None
+    curve = first["bookkeeping"]["curve"]  # the store keeps the validation curve
+    assert curve["epoch"] == [1]
+    assert curve["value"] == [round(first["bookkeeping"]["best_validation"], 6)]
     [stage] = stage_files(tmp_path)
     written = stage.stat().st_mtime_ns
 

@@ -24,6 +24,7 @@ from ..data.faceset import FaceSet
 from ..data.protocols import Split
 from ..errors import UserError
 from ..method import Method
+from ..results.curves import validation_curve
 from ..results.store import RunStore
 from .context import RunContext
 from .device import autocast_dtype, configure_backends, seed_everything
@@ -210,6 +211,7 @@ class Runner:
             "best_epoch": getattr(method, "best_epoch", None) or ctx.extra.get("best_epoch"),
             "best_validation": max((h[task.selection] for h in history
                                     if task.selection in h), default=None),
+            "curve": validation_curve(history, task.selection),
             "dropped_classes": data.info.extra.get("dropped_classes"),
             "cross_duplicates_dropped": data.info.extra.get("cross_duplicates_dropped"),
             "derived_aus": bool(data.info.extra.get("derived_aus", False)),

@@ -1,10 +1,13 @@
-"""Training plots of the generic loop: loss curves and sample grids (matplotlib, PIL)."""
+"""Training plots of the generic loop: loss curves, sample grids and the validation curves
+the leaderboard draws over a row's folds (matplotlib, PIL)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 NOT_CURVES = {"epoch", "seconds", "lr", "stage"}
 
@@ -37,8 +40,52 @@ def save_loss_curves(history: list[dict], path: Path, title: str = "") -> Path:
     return path
 
 
+def validation_curve(history: list[dict], selection: str) -> dict | None:
+    """The compact per-epoch record a run keeps of its loop history: the validation score
+    `selection` and the training loss (None when no epoch has that score)."""
+    records = [r for r in history if isinstance(r.get(selection), (int, float))]
+    if not records:
+        return None
+    return {"score": selection, "epoch": [r["epoch"] for r in records],
+            "value": [round(float(r[selection]), 6) for r in records],
+            "train_loss": [None if r.get("train_loss") is None else
+                           round(float(r["train_loss"]), 6) for r in records]}
+
+
+def save_fold_curves(curves: list[dict], path: Path, title: str = "") -> Path:
+    """The validation score and training loss of each of a row's runs (thin lines) and their
+    mean over the runs at every epoch all of them have (thick), side by side."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 3.5))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2)
+    for axis, key, name in ((axes[0], "value", curves[0]["score"]),
+                            (axes[1], "train_loss", "train_loss")):
+        series = [dict(zip(c["epoch"], c[key], strict=True)) for c in curves]
+        for points in series:
+            epochs = sorted(e for e, v in points.items() if v is not None)
+            axis.plot(epochs, [points[e] for e in epochs], color="0.7", linewidth=0.8)
+        common = sorted(set.intersection(*({e for e, v in p.items() if v is not None}
+                                           for p in series)))
+        if common:
+            axis.plot(common, [sum(p[e] for p in series) / len(series) for e in common],
+                      color="C0", linewidth=2, label=f"mean of {len(series)} runs")
+            axis.legend(fontsize=8)
+        axis.set_title(name)
+        axis.set_xlabel("epoch")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path
+
+
 def save_sample_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> Path:
     """A uint8 (B, C, H, W) batch as one PNG grid."""
+    import torch
     from PIL import Image
     from torchvision.utils import make_grid
 

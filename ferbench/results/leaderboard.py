@@ -24,6 +24,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from ferbench.results.curves import save_fold_curves, validation_curve
 from ferbench.results.plots import save_confusion_matrix
 from ferbench.results.stats import WILCOXON_MIN_PAIRS, bootstrap_ci, wilcoxon_folds
 from ferbench.results.views import column_value, main_column, task_shape
@@ -51,12 +52,16 @@ NOTE = ("How rows are aggregated: each row is one recipe hash (the model and its
         "options where one exists, else the median over the row's runs whose timing was not "
         "contaminated by machine load; latency at batch 1 (p50 / p90 / p99), throughput at the "
         "batch shown, params and GFLOPs of one forward pass per image. Confusion matrices sum "
-        "the row's test predictions, colours normalised per true class.")
+        "the row's test predictions, colours normalised per true class. Epochs: the budget, "
+        "and in brackets the median over the row's runs of the epoch chosen on validation; "
+        "the val curve plots every run's validation score and training loss per epoch.")
 # Config keys that vary between runs of one recipe.
 PER_RUN_KEYS = {"seed", "fold"}
 CONTAMINATED = "†"
 NO_POWER = "‡"
 UNDEFINED = "–"  # a detail-table entry undefined in every run
+RISING = "§"
+RISE = 0.01  # a validation rise over the last fifth of the epochs that counts as not levelled
 
 
 def _group(runs: Iterable[dict], key: Callable[[dict], tuple]) -> dict[tuple, list[dict]]:
@@ -122,6 +127,43 @@ def _latest_per_fold_and_seed(runs: list[dict]) -> list[dict]:
     for run in sorted(runs, key=_age):
         latest[(run.get("fold"), run.get("seed"))] = run
     return sorted(latest.values(), key=_age)
+
+
+def _curve(run: dict, selection: str) -> dict | None:
+    """The run's recorded validation curve; for runs recorded before the store kept it, the
+    one its artifacts' metrics.json history gives (None when neither is at hand)."""
+    curve = _book(run, "curve")
+    if curve:
+        return curve
+    path = Path(run.get("artifacts") or "") / "metrics.json"
+    if not run.get("artifacts") or not path.is_file():
+        return None
+    return validation_curve(json.loads(path.read_text()).get("history") or [], selection)
+
+
+def _late_rise(curve: dict) -> float | None:
+    """How much the validation score averaged over the last fifth of a curve's epochs exceeds
+    its average over the fifth before (None for a curve of fewer than 2 epochs)."""
+    values = _numbers(curve["value"])
+    k = len(values) // 5 or 1
+    if len(values) < 2 * k:
+        return None
+    return statistics.mean(values[-k:]) - statistics.mean(values[-2 * k:-k])
+
+
+def _epochs_cell(runs: list[dict], curves: list[dict]) -> tuple[str, bool]:
+    """The row's epoch budget, the median epoch its runs selected on validation, and whether
+    its validation curves were still rising at the end (mean late rise above RISE)."""
+    epochs = _book(runs[-1], "epochs") or (runs[-1].get("config") or {}).get("epochs")
+    if not epochs:
+        return "—", False
+    best = _median(_book(run, "best_epoch") for run in runs)
+    if best is None and curves:  # runs recorded before the store kept the selected epoch
+        best = _median(c["epoch"][c["value"].index(max(c["value"]))] for c in curves)
+    rises = _numbers(_late_rise(c) for c in curves)
+    rising = bool(rises) and statistics.mean(rises) > RISE
+    text = f"{epochs} (best {best:g})" if best is not None else str(epochs)
+    return text + f" {RISING}" * rising, rising
 
 
 def _count(runs: list[dict]) -> str:
@@ -449,10 +491,10 @@ def _partner(recipe: _Recipe, recipes: list[_Recipe], pairs: Mapping[str, str],
     return min(candidates, key=differences)
 
 
-def _plot_links(recipe: _Recipe, task, section: tuple, output_dir: Path,
+def _plot_links(recipe: _Recipe, curves: list[dict], task, section: tuple, output_dir: Path,
                 written: set[Path], publishable: bool = False) -> str:
-    """Links to the row's summed confusion matrix (drawn here) and to copies of its newest
-    run's artifact plots."""
+    """Links to the row's summed confusion matrix and validation curves (drawn here) and to
+    copies of its newest run's artifact plots."""
     task_name, dataset, protocol, derived = section
     links = []
     confusion = _summed_confusion(recipe.runs)
@@ -465,6 +507,12 @@ def _plot_links(recipe: _Recipe, task, section: tuple, output_dir: Path,
             title=f"{recipe.label} · {dataset} · {protocol} (n={len(recipe.runs)})")
         written.add(path)
         links.append(f"[confusion]({PLOTS_DIR}/{name})")
+    if curves:
+        name = f"curve-{stem}.png"
+        written.add(save_fold_curves(
+            curves, output_dir / PLOTS_DIR / name,
+            title=f"{recipe.label} · {dataset} · {protocol}: validation and training"))
+        links.append(f"[val curve]({PLOTS_DIR}/{name})")
     newest = recipe.runs[-1]
     folder = Path(newest["artifacts"]) if newest.get("artifacts") else None
     for artifact in task.plot_artifacts:
@@ -560,11 +608,13 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
     partners = {id(r): _partner(r, recipes, ctx.pairs, main) for r in recipes} if main else {}
     paired = any(partners.values())
 
-    table, efficiencies, weak = [], [], False
+    table, efficiencies, weak, unlevelled = [], [], False, 0
     for recipe in recipes:
         n = len(recipe.runs)
-        cells = [recipe.label, _book(recipe.runs[-1], "epochs")
-                 or (recipe.runs[-1].get("config") or {}).get("epochs") or "—"]
+        curves = [c for c in (_curve(run, task.selection) for run in recipe.runs) if c]
+        epochs, rising = _epochs_cell(recipe.runs, curves)
+        unlevelled += rising
+        cells = [recipe.label, epochs]
         for column, (_, mixed) in zip(task.columns, headers_and_mixed, strict=True):
             text = _format_stats(_stats(recipe.values(column.key)), n, column)
             for name in mixed:
@@ -588,7 +638,7 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
                                                            recipe.runs))
         efficiencies.append(efficiency)
         cells += _efficiency_cells(efficiency)
-        cells.append(_plot_links(recipe, task, key, ctx.output_dir, ctx.written,
+        cells.append(_plot_links(recipe, curves, task, key, ctx.output_dir, ctx.written,
                                  key[1] in ctx.free_datasets))
         table.append([_cell(c) for c in cells])
 
@@ -619,6 +669,11 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
         lines += [f"{CONTAMINATED} {contaminated} run{'s' * (contaminated > 1)} timed under "
                   f"machine load ({'; '.join(reasons)}) left out of latency and throughput; "
                   "a row with no clean timing shows —.", ""]
+    if unlevelled:
+        lines += [f"{RISING} not levelled off: on average over the row's runs, the validation "
+                  "score of the last fifth of the epochs is more than "
+                  f"{100 * RISE:g} point above the fifth before; the budget was cut before "
+                  "training converged.", ""]
     if weak:
         lines += [f"{NO_POWER} fewer than 6 paired splits: the Wilcoxon test has no power "
                   "(p < 0.05 is unreachable).", ""]
@@ -660,7 +715,7 @@ def write_leaderboard(rows: list[dict], reported: Mapping[str, list], output_dir
     lines = [HEADER, "", NOTE if sections else EMPTY, ""]
     for key in sorted(sections):
         lines += _section(key, sections[key], ctx)
-    for pattern in ("cm-*.png", "art-*.png"):
+    for pattern in ("cm-*.png", "art-*.png", "curve-*.png"):
         for stale in (output_dir / PLOTS_DIR).glob(pattern):
             if stale not in ctx.written:
                 stale.unlink()

@@ -32,6 +32,7 @@ class TaskShape:
     detail_tables: tuple = ()
     plot_artifacts: tuple = ()
     image_artifacts: tuple = ()
+    selection: str = "val_accuracy"
 
 
 EXPRESSION_SHAPE = TaskShape("expression", columns=(

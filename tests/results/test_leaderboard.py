@@ -220,3 +220,51 @@ def test_recipe_without_build_options_is_labelled_defaults(tmp_path):
     full["config"]["model_options"] = {}
     text = write_leaderboard([narrow, full], {}, tmp_path).read_text()
     assert "msca (widths=[32, 64])" in text and "msca (defaults)" in text
+
+
+def _with_curve(run, best, values):
+    run["bookkeeping"] = {"epochs": len(values), "best_epoch": best, "curve": {
+        "score": "val_accuracy", "epoch": list(range(1, len(values) + 1)), "value": values,
+        "train_loss": [1.0 / e for e in range(1, len(values) + 1)]}}
+    return run
+
+
+def test_epochs_cell_gives_the_median_selected_epoch_and_links_the_val_curve(tmp_path):
+    runs = [_with_curve(_run(1, fold=0), 2, [0.5, 0.7, 0.6]),
+            _with_curve(_run(2, fold=1), 3, [0.4, 0.6, 0.8]),
+            _with_curve(_run(3, fold=2), 3, [0.3, 0.5, 0.9])]
+    text = write_leaderboard(runs, {}, tmp_path).read_text()
+    row = _tables(text)["expression · ckplus · kfold"][0]
+    # last-epoch rises -0.1, +0.2, +0.4: still rising on average, so marked
+    assert row["epochs"] == "3 (best 3) §" and "§ not levelled off" in text
+    curve = tmp_path / "plots" / "curve-expression-ckplus-kfold-resnet18-r1.png"
+    assert curve.is_file() and f"[val curve](plots/{curve.name})" in row["plots"]
+
+
+def test_a_levelled_curve_is_not_marked(tmp_path):
+    flat = [0.2, 0.5, 0.7, 0.8, 0.85, 0.86, 0.87, 0.87, 0.88, 0.875]  # last fifth +0.0075
+    runs = [_with_curve(_run(1, fold=0), 9, flat), _with_curve(_run(2, fold=1), 7, flat)]
+    text = write_leaderboard(runs, {}, tmp_path).read_text()
+    assert _tables(text)["expression · ckplus · kfold"][0]["epochs"] == "10 (best 8)"
+    assert "§" not in text
+    assert leaderboard._late_rise({"value": flat}) == pytest.approx(0.0075)
+
+
+def test_val_curve_of_older_runs_comes_from_their_artifacts_history(tmp_path):
+    import json
+
+    folder = tmp_path / "art"
+    folder.mkdir()
+    (folder / "metrics.json").write_text(json.dumps({"history": [
+        {"epoch": 1, "train_loss": 1.2, "val_accuracy": 0.4},
+        {"epoch": 2, "train_loss": 0.9, "val_accuracy": 0.6}]}))
+    old = _run(1, fold=0)
+    old["artifacts"] = str(folder)
+    assert leaderboard._curve(old, "val_accuracy") == {
+        "score": "val_accuracy", "epoch": [1, 2], "value": [0.4, 0.6], "train_loss": [1.2, 0.9]}
+    no_record = _run(2, fold=1)
+    assert leaderboard._curve(no_record, "val_accuracy") is None
+    row = _tables(write_leaderboard([old, no_record], {}, tmp_path / "lb").read_text())[
+        "expression · ckplus · kfold"][0]
+    # no recorded best epoch: the curve's own argmax; 0.4 -> 0.6 is a rise, so marked
+    assert row["epochs"] == "5 (best 2) §" and "[val curve]" in row["plots"]
