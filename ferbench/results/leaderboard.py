@@ -62,6 +62,7 @@ NO_POWER = "‡"
 UNDEFINED = "–"  # a detail-table entry undefined in every run
 RISING = "§"
 RISE = 0.01  # a validation rise over the last fifth of the epochs that counts as not levelled
+LATE = 0.8  # a median selected epoch past this fraction of the budget: not levelled either
 
 
 def _group(runs: Iterable[dict], key: Callable[[dict], tuple]) -> dict[tuple, list[dict]]:
@@ -153,7 +154,8 @@ def _late_rise(curve: dict) -> float | None:
 
 def _epochs_cell(runs: list[dict], curves: list[dict]) -> tuple[str, bool]:
     """The row's epoch budget, the median epoch its runs selected on validation, and whether
-    its validation curves were still rising at the end (mean late rise above RISE)."""
+    training had not levelled off: the validation curves still rising at the end (mean late
+    rise above RISE) or the median selected epoch in the last fifth of the budget."""
     epochs = _book(runs[-1], "epochs") or (runs[-1].get("config") or {}).get("epochs")
     if not epochs:
         return "—", False
@@ -161,7 +163,8 @@ def _epochs_cell(runs: list[dict], curves: list[dict]) -> tuple[str, bool]:
     if best is None and curves:  # runs recorded before the store kept the selected epoch
         best = _median(c["epoch"][c["value"].index(max(c["value"]))] for c in curves)
     rises = _numbers(_late_rise(c) for c in curves)
-    rising = bool(rises) and statistics.mean(rises) > RISE
+    rising = (bool(rises) and statistics.mean(rises) > RISE) or \
+        (best is not None and isinstance(epochs, int) and best > LATE * epochs)
     text = f"{epochs} (best {best:g})" if best is not None else str(epochs)
     return text + f" {RISING}" * rising, rising
 
@@ -670,8 +673,9 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
                   f"machine load ({'; '.join(reasons)}) left out of latency and throughput; "
                   "a row with no clean timing shows —.", ""]
     if unlevelled:
-        lines += [f"{RISING} not levelled off: on average over the row's runs, the validation "
-                  "score of the last fifth of the epochs is more than "
+        lines += [f"{RISING} not levelled off: the median epoch selected on validation lies in "
+                  "the last fifth of the budget, or on average over the row's runs the "
+                  "validation score of the last fifth of the epochs is more than "
                   f"{100 * RISE:g} point above the fifth before; the budget was cut before "
                   "training converged.", ""]
     if weak:

@@ -250,6 +250,15 @@ def test_a_levelled_curve_is_not_marked(tmp_path):
     assert leaderboard._late_rise({"value": flat}) == pytest.approx(0.0075)
 
 
+def test_a_row_selecting_its_last_epochs_is_marked_without_curves(tmp_path):
+    runs = [_run(1, fold=0), _run(2, fold=1)]
+    for run, best in zip(runs, (5, 4), strict=True):
+        run["bookkeeping"] = {"epochs": 5, "best_epoch": best}  # median 4.5 > 0.8 x 5
+    row = _tables(write_leaderboard(runs, {}, tmp_path).read_text())[
+        "expression · ckplus · kfold"][0]
+    assert row["epochs"] == "5 (best 4.5) §"
+
+
 def test_val_curve_of_older_runs_comes_from_their_artifacts_history(tmp_path):
     import json
 
