@@ -1,10 +1,10 @@
 """Feature + classifier methods: a frozen feature extractor (HOG, raw pixels, a network's
-activations, several concatenated) -> optional L2 normalisation -> standardisation -> a
-scikit-learn classifier whose hyper-parameters are searched by cross-validation grouped by
-subject on the training subjects only: a grid (GridSearchCV with GroupKFold) or Bayesian
-optimisation (optuna's seeded TPE sampler scoring each trial with cross_val_score over the
-same GroupKFold). The AU task gets one classifier per AU, fitted on that AU's known
-labels."""
+activations, several concatenated) -> optional L2 normalisation -> optional standardisation
+(on by default) -> a scikit-learn classifier whose hyper-parameters are searched by
+cross-validation grouped by subject on the training subjects only: a grid (GridSearchCV with
+GroupKFold) or Bayesian optimisation (optuna's seeded TPE sampler scoring each trial with
+cross_val_score over the same GroupKFold). The AU task gets one classifier per AU, fitted on
+that AU's known labels."""
 
 from __future__ import annotations
 
@@ -47,7 +47,10 @@ def network_features(module: torch.nn.Module, device: torch.device | str = "cpu"
 
 
 class FeatureClassifier(Method):
-    """`extractor` -> [L2] -> StandardScaler -> `classifier` (a scikit-learn estimator).
+    """`extractor` -> [L2] -> [StandardScaler] -> `classifier` (a scikit-learn estimator).
+
+    `l2=True` L2-normalises each feature vector; `standardize=False` leaves out the
+    StandardScaler (on by default), for methods that feed the classifier unscaled features.
 
     `search="grid"` (default) tries every combination of `grid` (e.g. {"C": [0.1, 1, 10]});
     `search="bayes"` runs `trials` trials of a TPE sampler seeded with the run's seed over
@@ -57,8 +60,9 @@ class FeatureClassifier(Method):
     GroupKFold over the training subjects and refit the best parameters on all of them."""
 
     def __init__(self, extractor: Extractor, classifier, grid: dict[str, Sequence] | None = None,
-                 *, l2: bool = False, folds: int = 5, search: str = "grid",
-                 space: dict[str, tuple] | None = None, trials: int = 30):
+                 *, l2: bool = False, standardize: bool = True, folds: int = 5,
+                 search: str = "grid", space: dict[str, tuple] | None = None,
+                 trials: int = 30):
         if search not in SEARCHES:
             raise UserError(f"feature classifier: search {search!r} unknown; expected one of "
                             f"{', '.join(SEARCHES)}")
@@ -69,6 +73,7 @@ class FeatureClassifier(Method):
             if trials < 1:
                 raise UserError(f"feature classifier: trials must be >= 1, got {trials}")
         self.extractor, self.classifier, self.l2, self.folds = extractor, classifier, l2, folds
+        self.standardize = standardize
         self.grid = {f"clf__{k}": list(v) for k, v in (grid or {}).items()}
         self.kind, self.space, self.trials = search, dict(space or {}), trials
         self.seed = 0  # the run's seed, set by fit
@@ -78,7 +83,9 @@ class FeatureClassifier(Method):
 
     def _pipeline(self) -> Pipeline:
         steps = [("l2", Normalizer())] if self.l2 else []
-        return Pipeline([*steps, ("scale", StandardScaler()), ("clf", clone(self.classifier))])
+        if self.standardize:
+            steps.append(("scale", StandardScaler()))
+        return Pipeline([*steps, ("clf", clone(self.classifier))])
 
     def _with(self, params: dict) -> Pipeline:
         """A fresh pipeline with the classifier's `params` set."""

@@ -1,5 +1,6 @@
 """FeatureClassifier's Bayesian search (optuna TPE over subject-grouped CV) against plain
-scikit-learn on the same data, and the grid search it leaves unchanged."""
+scikit-learn on the same data, the grid search it leaves unchanged, and its optional
+standardisation."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import Normalizer, StandardScaler
-from sklearn.svm import SVC
+from sklearn.svm import SVC, LinearSVC
 
 from ferbench.data.synthfer import load as load_synthfer
 from ferbench.engine.context import RunContext
@@ -86,6 +87,27 @@ def test_grid_search_is_unchanged(tmp_path, faces):
     grid.fit(x, y, groups=train.subjects)
     assert clf.search == [{"params": {"C": grid.best_params_["clf__C"]},
                            "cv_score": float(grid.best_score_), "scoring": "accuracy"}]
+
+
+@pytest.mark.parametrize("l2", [False, True])
+def test_standardize_false_is_a_plain_classifier_on_the_features(tmp_path, faces, l2):
+    train, test = faces
+    clf = FeatureClassifier(pixel_features, LinearSVC(random_state=0), {"C": [0.1]}, l2=l2,
+                            standardize=False, folds=3)
+    clf.fit(train, train, _ctx(tmp_path, faces))
+    assert [name for name, _ in clf.models[0].steps] == (["l2", "clf"] if l2 else ["clf"])
+    prepare = Normalizer().transform if l2 else (lambda x: x)
+    plain = LinearSVC(C=0.1, random_state=0).fit(prepare(pixel_features(train.images)),
+                                                 train.labels.numpy())
+    x_test = prepare(pixel_features(test.images))
+    scores = clf.predict(test.images).numpy()
+    np.testing.assert_allclose(scores, plain.decision_function(x_test), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(scores.argmax(1), plain.predict(x_test))
+
+
+def test_standardize_is_on_by_default():
+    clf = FeatureClassifier(pixel_features, LinearSVC(), {"C": [1.0]}, l2=True)
+    assert [name for name, _ in clf._pipeline().steps] == ["l2", "scale", "clf"]
 
 
 def test_choice_and_int_parameters(tmp_path, faces):

@@ -2,6 +2,7 @@
 LinearSVC with its defaults; ImageNet weights only from files the user gives (SHA-256
 recorded)."""
 
+import copy
 import hashlib
 import json
 
@@ -32,24 +33,30 @@ def faces():
 
 
 @pytest.fixture(scope="module")
-def method():
+def vggs():
+    """The three random VGGs with timm's own head (fc6 a 7x7 convolution)."""
     torch.manual_seed(0)
-    nets = {name: dfsvm.FC7Features(small_vgg(name), 32).eval() for name in dfsvm.BACKBONES}
+    return {name: small_vgg(name).eval() for name in dfsvm.BACKBONES}
+
+
+@pytest.fixture(scope="module")
+def method(vggs):
+    nets = {name: dfsvm.FC7Features(copy.deepcopy(vgg), 32).eval() for name, vgg in vggs.items()}
     return dfsvm.DFSVM(nets, {name: {"weights": "random init (frozen)"} for name in nets})
 
 
-def test_features_are_the_three_fc7_layers_side_by_side(method, faces):
+def test_features_are_the_three_fc7_layers_side_by_side(method, vggs, faces):
     images = faces[0].images[:5]
     features = method.extractor(images)
     x = images.float().div(255).expand(-1, 3, -1, -1)
     x = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / \
         torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     with torch.no_grad():
-        parts = [net.vgg.pre_logits(net.vgg.features(x)).flatten(1).numpy()
-                 for net in method.networks.values()]
+        parts = [vgg.pre_logits(vgg.features(x)).flatten(1).numpy() for vgg in vggs.values()]
     assert features.shape == (5, 3 * 4096)
     np.testing.assert_allclose(features, np.concatenate(parts, axis=1), rtol=1e-5, atol=1e-6)
     assert (features >= 0).all()  # fc7 after its ReLU
+    assert all(net.folded for net in method.networks.values())  # 32 px: a 1x1 map, fc6 folded
 
 
 def test_svm_gets_l2_normalised_features_and_sklearn_defaults(tmp_path, method, faces):
@@ -73,6 +80,7 @@ def test_svm_gets_l2_normalised_features_and_sklearn_defaults(tmp_path, method, 
     recorded = json.loads((ctx.artifacts / "weights.json").read_text())
     assert recorded == {name: {"weights": "random init (frozen)"} for name in dfsvm.BACKBONES}
     assert ctx.extra["bookkeeping"]["feature_weights"] == recorded  # into the run record
+    assert ctx.extra["bookkeeping"]["fc6_folded"] is True
 
 
 @pytest.mark.parametrize("options, match", [
@@ -97,7 +105,7 @@ def test_a_missing_or_unreadable_weights_file_names_its_option(tmp_path):
 
 
 @pytest.mark.slow
-def test_torchvision_imagenet_layout_loads_with_its_sha256(tmp_path):
+def test_torchvision_imagenet_layout_loads_with_its_sha256_and_folds(tmp_path):
     torchvision = pytest.importorskip("torchvision")
     source = torchvision.models.vgg13(weights=None).eval()
     path = tmp_path / "vgg13-tv.pth"
@@ -109,3 +117,14 @@ def test_torchvision_imagenet_layout_loads_with_its_sha256(tmp_path):
         got = loaded.forward_head(loaded.forward_features(x), pre_logits=True)
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
     assert dfsvm.sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    # at 48 px the loaded fc6 folds; torchvision's own head pools the 1x1 map up to 7x7
+    folded = dfsvm.FC7Features(loaded, 48).eval()
+    images = torch.randint(0, 256, (2, 1, 48, 48), dtype=torch.uint8)
+    x = images.float().div(255).expand(-1, 3, -1, -1)
+    x = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / \
+        torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        want = source.classifier[:5](torch.flatten(source.avgpool(source.features(x)), 1))
+        got = folded(images)
+    assert folded.folded
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
