@@ -5,6 +5,7 @@ method never sees the answer."""
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -33,6 +34,16 @@ def test_identity_and_pix2pix_are_scored_on_the_same_triples(cli, tmp_path):
         assert m["fid"] is None and books["fid"] == "n/a (no Inception weights)"
         assert books["feature_extractor"].startswith("tiny-cnn@run ")
         assert Path(record["artifacts"], "grid.png").exists()
+        with np.load(Path(record["artifacts"], "predictions.npz")) as saved:
+            n = len(saved["source_keys"])
+            assert n == books["n_test"] == len(saved["target_keys"])
+            for name in ("ssim", "psnr", "l1", "expression_consistency"):
+                assert saved[f"{name}_per_item"].shape == (n,)
+                assert saved[f"{name}_per_item"].mean() == pytest.approx(m[name], rel=1e-5)
+            nme = saved["nme_per_item"]
+            assert int(np.isnan(nme).sum()) == books["nme_detection_failures"]
+            if m["nme"] is not None:
+                assert np.nanmean(nme) == pytest.approx(m["nme"], rel=1e-6)
     assert identity["bookkeeping"]["triples_test"] == pix2pix["bookkeeping"]["triples_test"]
     # one reference classifier serves both runs (reused by data, split and seed)
     assert identity["bookkeeping"]["feature_extractor"] == \

@@ -42,13 +42,13 @@ class PairedDifference:
     confidence: float
 
 
-def _value(metric: Callable, scores: np.ndarray, targets: np.ndarray) -> float:
+def _value(metric: Callable, scores: np.ndarray, targets: np.ndarray | None) -> float:
     value = metric(scores, targets)
     return float("nan") if value is None else float(value)
 
 
-def paired_bootstrap(scores_a: np.ndarray, scores_b: np.ndarray, targets: np.ndarray,
-                     metric: Callable[[np.ndarray, np.ndarray], float | None],
+def paired_bootstrap(scores_a: np.ndarray, scores_b: np.ndarray, targets: np.ndarray | None,
+                     metric: Callable[[np.ndarray, np.ndarray | None], float | None],
                      n_resamples: int = 10000, seed: int = 0, *,
                      groups: Sequence | None = None,
                      confidence: float = 0.95) -> PairedDifference:
@@ -57,23 +57,26 @@ def paired_bootstrap(scores_a: np.ndarray, scores_b: np.ndarray, targets: np.nda
     The two recipes' predictions for the same test items (rows aligned) are resampled
     together: each resample draws test items with replacement (or whole `groups`, e.g. the
     item keys when several seeds predicted the same face), and the difference is recomputed.
+    `targets` None: the metric needs none (e.g. the mean of per-item scores) and gets None.
     CI: percentile bootstrap. p-value: two-sided, from the bootstrap distribution shifted to
     the null of no difference, (1 + #{|d* − d| ≥ |d|}) / (1 + n_resamples).
     """
     scores_a, scores_b = np.asarray(scores_a), np.asarray(scores_b)
-    targets = np.asarray(targets)
-    if not len(scores_a) == len(scores_b) == len(targets):
+    targets = None if targets is None else np.asarray(targets)
+    n_rows = len(scores_a) if targets is None else len(targets)
+    if not len(scores_a) == len(scores_b) == n_rows:
         raise ValueError(f"paired_bootstrap: {len(scores_a)}, {len(scores_b)} and "
-                         f"{len(targets)} rows; expected the same test items in each")
-    codes = np.arange(len(targets)) if groups is None else \
+                         f"{n_rows} rows; expected the same test items in each")
+    codes = np.arange(n_rows) if groups is None else \
         np.unique(np.asarray(groups), return_inverse=True)[1]
     n_units = int(codes.max()) + 1 if len(codes) else 0
-    rows = np.arange(len(targets))
+    rows = np.arange(n_rows)
 
     def difference(units: np.ndarray) -> float:
         picked = np.repeat(rows, np.bincount(units, minlength=n_units)[codes])
-        return (_value(metric, scores_b[picked], targets[picked])
-                - _value(metric, scores_a[picked], targets[picked]))
+        truth = None if targets is None else targets[picked]
+        return (_value(metric, scores_b[picked], truth)
+                - _value(metric, scores_a[picked], truth))
 
     observed = difference(np.arange(n_units))
     result = stats.bootstrap((np.arange(n_units),), difference, confidence_level=confidence,

@@ -10,6 +10,12 @@ of the generated face (NME, inter-ocular), expression consistency (accuracy of a
 expression classifier, a ferbench run on the same split, on the generated faces), Fréchet
 distance and KID on that classifier's features (named for them, never FID), and FID / IS
 only with user-supplied Inception weights.
+
+predictions.npz holds the triples' `source_keys` and `target_keys` and, per triple, each
+per-item metric as `<metric>_per_item` (ssim, psnr, l1, nme with NaN for a failed landmark
+detection, expression_consistency 0/1 when a reference classifier ran); each scalar metric is
+the mean of its per-item values (NME over the detected faces), which `ferbench compare`
+bootstraps.
 """
 
 from __future__ import annotations
@@ -94,12 +100,14 @@ class TransferTask(Task):
         truth_landmarks = triples.truth_of(test)[1]
         if truth_landmarks is None:
             truth_landmarks = test.landmarks[triples.truth]
-        found = landmarks_of(generated)
-        nme, failed = image_metrics.nme(found, truth_landmarks)
-        metrics = {"ssim": image_metrics.ssim(generated, truth),
-                   "psnr": image_metrics.psnr(generated, truth),
-                   "l1": image_metrics.l1(generated, truth),
-                   "nme": None if nme != nme else nme}
+        per_item = {"ssim": image_metrics.ssim_per_image(generated, truth),
+                    "psnr": image_metrics.psnr_per_image(generated, truth),
+                    "l1": image_metrics.l1_per_image(generated, truth),
+                    "nme": image_metrics.nme_per_face(landmarks_of(generated), truth_landmarks)}
+        nme, failed = image_metrics.mean_nme(per_item["nme"])
+        metrics = {name: values.mean().item() for name, values in per_item.items()
+                   if name != "nme"}
+        metrics["nme"] = None if nme != nme else nme
         bookkeeping = {"triples_test": triple_counts(test, triples),
                        "triples": ctx.extra.get("triples", {}),
                        "nme_detection_failures": failed, "n_test": len(triples),
@@ -108,8 +116,8 @@ class TransferTask(Task):
             judge, name = ctx.reference()
             scores = judge.predict(generated)
             labels = fields["source_label"]
-            metrics["expression_consistency"] = (scores.argmax(1).cpu() == labels).float() \
-                .mean().item()
+            per_item["expression_consistency"] = (scores.argmax(1).cpu() == labels).float()
+            metrics["expression_consistency"] = per_item["expression_consistency"].mean().item()
             extractor = judge.feature_extractor()
             real = generation.extract_features(extractor, test.images)
             fake = generation.extract_features(extractor, generated)
@@ -129,8 +137,7 @@ class TransferTask(Task):
         triple_grid(rows, ctx.artifacts / "grid.png")
         return Evaluation(metrics=metrics, bookkeeping=bookkeeping, predictions={
             "source_keys": test.keys[triples.source], "target_keys": test.keys[triples.target],
-            "l1_per_item": (generated.float() - truth.float()).abs().mean((1, 2, 3)).numpy()
-            / 255.0})
+            **{f"{name}_per_item": values.numpy() for name, values in per_item.items()}})
 
     def example_input(self, info, batch: int):
         import torch

@@ -1,4 +1,5 @@
-"""SSIM, PSNR, L1 and landmark NME against scikit-image / numpy on the same inputs."""
+"""SSIM, PSNR, L1 and landmark NME, per image and averaged, against scikit-image / numpy on the
+same inputs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,17 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from ferbench.errors import UserError
-from ferbench.metrics.image import PSNR_CAP_DB, l1, nme, psnr, ssim
+from ferbench.metrics.image import (
+    PSNR_CAP_DB,
+    l1,
+    l1_per_image,
+    nme,
+    nme_per_face,
+    psnr,
+    psnr_per_image,
+    ssim,
+    ssim_per_image,
+)
 
 
 def _pair(seed: int = 0, shape=(3, 3, 32, 40), noise: int = 40):
@@ -20,12 +31,16 @@ def _pair(seed: int = 0, shape=(3, 3, 32, 40), noise: int = 40):
     return (truth.int() + delta).clamp(0, 255).to(torch.uint8), truth
 
 
-def _skimage_ssim(pred, truth) -> float:
+def _skimage_ssims(pred, truth) -> list[float]:
     # Wang et al.'s settings: Gaussian window sigma 1.5 (11 taps), population covariances
-    return float(np.mean([structural_similarity(
+    return [structural_similarity(
         p.numpy() / 255.0, t.numpy() / 255.0, data_range=1.0, channel_axis=0,
         gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
-        for p, t in zip(pred, truth, strict=True)]))
+        for p, t in zip(pred, truth, strict=True)]
+
+
+def _skimage_ssim(pred, truth) -> float:
+    return float(np.mean(_skimage_ssims(pred, truth)))
 
 
 @pytest.mark.parametrize("chans", [1, 3])
@@ -43,6 +58,26 @@ def test_psnr_matches_skimage_per_image_mean():
                         for p, t in zip(pred, truth, strict=True)])
     assert psnr(pred, truth) == pytest.approx(expected, abs=1e-4)
     assert psnr(pred, truth.float() / 255) == pytest.approx(expected, abs=1e-4)
+
+
+@pytest.mark.parametrize("chans", [1, 3])
+def test_per_image_ssim_and_psnr_match_skimage_and_average_to_the_scalars(chans):
+    pred, truth = _pair(seed=2, shape=(4, chans, 24, 30), noise=30)
+    pred[2] = truth[2]  # identical: SSIM 1, PSNR at the cap (skimage gives inf)
+    ssims, psnrs = ssim_per_image(pred, truth), psnr_per_image(pred, truth)
+    assert ssims.shape == psnrs.shape == (4,)
+    assert ssims.tolist() == pytest.approx(_skimage_ssims(pred, truth), abs=1e-5)
+    noisy = [0, 1, 3]
+    expected = [peak_signal_noise_ratio(truth[i].numpy(), pred[i].numpy(), data_range=255)
+                for i in noisy]
+    assert psnrs[noisy].tolist() == pytest.approx(expected, abs=1e-4)
+    assert psnrs[2].item() == PSNR_CAP_DB and max(expected) < 30  # the noise is visible
+    assert ssim(pred, truth) == pytest.approx(ssims.mean().item(), abs=1e-7)
+    assert psnr(pred, truth) == pytest.approx(psnrs.mean().item(), abs=1e-6)
+    l1s = l1_per_image(pred, truth)
+    assert l1s.tolist() == pytest.approx(
+        np.abs(pred.numpy().astype(float) - truth.numpy()).mean((1, 2, 3)) / 255, rel=1e-5)
+    assert l1(pred, truth) == pytest.approx(l1s.mean().item(), rel=1e-6)
 
 
 def test_psnr_of_a_constant_offset():
@@ -89,6 +124,10 @@ def test_nme_matches_numpy_and_counts_failures():
     expected = (np.linalg.norm(pred[keep] - truth[keep], axis=2).mean(1) / iod).mean()
     assert failed == 2
     assert mean == pytest.approx(expected, rel=1e-12)
+    per_face = nme_per_face(torch.from_numpy(pred), torch.from_numpy(truth)).numpy()
+    assert np.isnan(per_face[[1, 3]]).all()
+    assert per_face[keep] == pytest.approx(
+        np.linalg.norm(pred[keep] - truth[keep], axis=2).mean(1) / iod, rel=1e-12)
 
 
 def test_nme_of_a_known_shift():
