@@ -29,14 +29,20 @@ def device_name(device: torch.device) -> str:
     return cpu_name()
 
 
-def git_commit() -> str | None:
-    """The commit of the ferbench checkout (with '-dirty' for local changes), if any."""
-    where = Path(__file__).resolve().parents[2]
+# The published leaderboard (its run store, tables, plots and predictions) changes with every
+# run recorded into it; such changes are results, not code, and leave a checkout clean.
+NOT_CODE = ":(exclude,top)leaderboard"
+
+
+def git_commit(where: Path | None = None) -> str | None:
+    """The commit of the ferbench checkout (or of `where`), with '-dirty' for local changes
+    to tracked files outside leaderboard/, if any."""
+    where = where or Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"],
                                 capture_output=True, text=True, timeout=5, check=True)
         dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain",
-                                "--untracked-files=no"],
+                                "--untracked-files=no", "--", ".", NOT_CODE],
                                capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
