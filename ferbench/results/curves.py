@@ -3,6 +3,7 @@ the leaderboard draws over a row's folds (matplotlib, PIL)."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ if TYPE_CHECKING:
     import torch
 
 NOT_CURVES = {"epoch", "seconds", "lr", "stage"}
+TITLE_WIDTH = 110  # characters per title line at the figures' 10-inch width
 
 
 def save_loss_curves(history: list[dict], path: Path, title: str = "") -> Path:
@@ -71,12 +73,13 @@ def save_fold_curves(curves: list[dict], path: Path, title: str = "") -> Path:
                                            for p in series)))
         if common:
             axis.plot(common, [sum(p[e] for p in series) / len(series) for e in common],
-                      color="C0", linewidth=2, label=f"mean of {len(series)} runs")
+                      color="C0", linewidth=2,
+                      label=f"mean of {len(series)} run" + "s" * (len(series) > 1))
             axis.legend(fontsize=8)
         axis.set_title(name)
         axis.set_xlabel("epoch")
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(textwrap.fill(title, TITLE_WIDTH), fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)

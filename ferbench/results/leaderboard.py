@@ -515,7 +515,9 @@ def _plot_links(recipe: _Recipe, curves: list[dict], task, section: tuple, outpu
         written.add(save_fold_curves(
             curves, output_dir / PLOTS_DIR / name,
             title=f"{recipe.label} · {dataset} · {protocol}: validation and training"))
-        links.append(f"[val curve]({PLOTS_DIR}/{name})")
+        partial = f" ({len(curves)} of {len(recipe.runs)} runs)" * \
+            (len(curves) < len(recipe.runs))
+        links.append(f"[val curve{partial}]({PLOTS_DIR}/{name})")
     newest = recipe.runs[-1]
     folder = Path(newest["artifacts"]) if newest.get("artifacts") else None
     for artifact in task.plot_artifacts:

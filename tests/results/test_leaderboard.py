@@ -276,4 +276,4 @@ def test_val_curve_of_older_runs_comes_from_their_artifacts_history(tmp_path):
     row = _tables(write_leaderboard([old, no_record], {}, tmp_path / "lb").read_text())[
         "expression · ckplus · kfold"][0]
     # no recorded best epoch: the curve's own argmax; 0.4 -> 0.6 is a rise, so marked
-    assert row["epochs"] == "5 (best 2) §" and "[val curve]" in row["plots"]
+    assert row["epochs"] == "5 (best 2) §" and "[val curve (1 of 2 runs)]" in row["plots"]
