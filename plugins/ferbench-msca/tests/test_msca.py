@@ -81,6 +81,27 @@ def test_parallel_layout_sums_bn_and_se():
     assert torch.allclose(branch(x), torch.relu(branch.bn(h) + branch.se(h)))
 
 
+def test_se_bias_false_is_formula_2_without_biases():
+    """s = sigmoid(W2 relu(W1 z)): every SE (stem, branches, blocks) loses its two biases and
+    no other layer changes; the default keeps them, as Hu et al. and timm do."""
+    with_bias = msca.build(info(), **SMALL)
+    without = msca.build(info(), se_bias="false", **SMALL)
+    se_with = [m for m in with_bias.modules() if isinstance(m, SEModule)]
+    se_without = [m for m in without.modules() if isinstance(m, SEModule)]
+    assert len(se_with) == len(se_without) >= 4
+    assert all(m.fc1.bias is not None and m.fc2.bias is not None for m in se_with)
+    assert all(m.fc1.bias is None and m.fc2.bias is None for m in se_without)
+    biases = sum(m.fc1.out_channels + m.fc2.out_channels for m in se_with)
+    assert n_params(with_bias) - n_params(without) == biases
+    se = se_without[0].eval()
+    z = torch.randn(2, se.fc1.in_channels, 5, 5)
+    pooled = z.mean((2, 3), keepdim=True)
+    expected = z * torch.sigmoid(se.fc2(torch.relu(se.fc1(pooled))))
+    assert torch.allclose(se(z), expected, atol=1e-6)
+    assert torch.allclose(torch.nn.functional.conv2d(pooled, se.fc1.weight),
+                          se.fc1(pooled))  # W1 z, nothing added
+
+
 def test_string_options_are_coerced():
     net = msca.build(info(), stem_width="8", widths="[8, 16]", kernel_sizes="3,7",
                      se_reduction="4", branch_se="false", dropout="0.5")
@@ -93,7 +114,7 @@ def test_string_options_are_coerced():
 
 @pytest.mark.parametrize("option, value", [
     ("widths", "64,abc"), ("widths", ""), ("kernel_sizes", "3,4"), ("se_reduction", 0),
-    ("stem_width", True), ("branch_bn", "maybe"), ("branch_layout", "stacked"),
+    ("stem_width", True), ("branch_bn", "maybe"), ("branch_layout", "stacked"), ("se_bias", "maybe"),
     ("dropout", 1.0), ("dropout", "x"), ("depth", 3)])
 def test_bad_options_name_the_option(option, value):
     with pytest.raises(UserError, match=option):

@@ -8,6 +8,8 @@ the identity, or a 1x1 conv + BN where the channel count changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import torch
@@ -23,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "widths": (64, 128, 256),
     "kernel_sizes": (1, 3, 5),
     "se_reduction": 8,
+    "se_bias": True,
     "branch_se": True,
     "branch_bn": True,
     "branch_layout": "serial",
@@ -30,18 +33,23 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def squeeze_excite(channels: int, reduction: int) -> SEModule:
-    """SE block of formulas 1-3: average pool, FC to c/r + ReLU, FC to c + sigmoid, scale."""
-    return SEModule(channels, rd_channels=max(1, channels // reduction))
+def squeeze_excite(channels: int, reduction: int, bias: bool = True) -> SEModule:
+    """SE block of formulas 1-3: average pool, FC to c/r + ReLU, FC to c + sigmoid, scale.
+    `bias=False` drops the two FC layers' biases, as formula 2 writes them (W2 δ(W1 z));
+    Hu et al.'s SE and timm's have them."""
+    return SEModule(channels, rd_channels=max(1, channels // reduction), bias=bias)
+
+
+SEFactory = Callable[[int], nn.Module]  # channels -> an SE module
 
 
 def serial_branch(in_chans: int, out_chans: int, kernel_size: int, *, bn: bool, se: bool,
-                  se_reduction: int) -> nn.Sequential:
+                  make_se: SEFactory) -> nn.Sequential:
     """One scale of the multiscale module: conv -> BN -> ReLU -> SE."""
     norm = nn.BatchNorm2d if bn else None
     layers = [Conv2dNormActivation(in_chans, out_chans, kernel_size, norm_layer=norm)]
     if se:
-        layers.append(squeeze_excite(out_chans, se_reduction))
+        layers.append(make_se(out_chans))
     return nn.Sequential(*layers)
 
 
@@ -50,11 +58,11 @@ class ParallelBranch(nn.Module):
     on the conv output, summed, then ReLU (the conv output itself when both are off)."""
 
     def __init__(self, in_chans: int, out_chans: int, kernel_size: int, *, bn: bool, se: bool,
-                 se_reduction: int):
+                 make_se: SEFactory):
         super().__init__()
         self.conv = nn.Conv2d(in_chans, out_chans, kernel_size, padding=kernel_size // 2)
         self.bn = nn.BatchNorm2d(out_chans) if bn else None
-        self.se = squeeze_excite(out_chans, se_reduction) if se else None
+        self.se = make_se(out_chans) if se else None
         self.act = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -68,11 +76,11 @@ class MultiScaleConv(nn.Module):
     concatenated along the channels."""
 
     def __init__(self, in_chans: int, branch_chans: int, kernel_sizes: tuple[int, ...], *,
-                 bn: bool, se: bool, se_reduction: int, layout: str):
+                 bn: bool, se: bool, make_se: SEFactory, layout: str):
         super().__init__()
         make = serial_branch if layout == "serial" else ParallelBranch
         self.branches = nn.ModuleList(
-            make(in_chans, branch_chans, k, bn=bn, se=se, se_reduction=se_reduction)
+            make(in_chans, branch_chans, k, bn=bn, se=se, make_se=make_se)
             for k in kernel_sizes)
         self.out_chans = branch_chans * len(kernel_sizes)
 
@@ -84,13 +92,13 @@ class MultiScaleResidualBlock(nn.Module):
     """Figure 3: multiscale module -> 3x3 conv + BN -> SE, added to the skip path, ReLU."""
 
     def __init__(self, in_chans: int, width: int, kernel_sizes: tuple[int, ...], *,
-                 branch_bn: bool, branch_se: bool, se_reduction: int, layout: str):
+                 branch_bn: bool, branch_se: bool, make_se: SEFactory, layout: str):
         super().__init__()
         self.multiscale = MultiScaleConv(in_chans, width, kernel_sizes, bn=branch_bn,
-                                         se=branch_se, se_reduction=se_reduction, layout=layout)
+                                         se=branch_se, make_se=make_se, layout=layout)
         self.fuse = Conv2dNormActivation(self.multiscale.out_chans, width, 3,
                                          activation_layer=None)
-        self.se = squeeze_excite(width, se_reduction)
+        self.se = make_se(width)
         self.shortcut = nn.Identity() if in_chans == width else \
             Conv2dNormActivation(in_chans, width, 1, activation_layer=None)
         self.act = nn.ReLU(inplace=True)
@@ -104,10 +112,12 @@ class MSCAResNet(nn.Module):
 
     def __init__(self, in_chans: int, num_classes: int, *, stem_width: int,
                  widths: tuple[int, ...], kernel_sizes: tuple[int, ...], se_reduction: int,
-                 branch_se: bool, branch_bn: bool, branch_layout: str, dropout: float):
+                 se_bias: bool, branch_se: bool, branch_bn: bool, branch_layout: str,
+                 dropout: float):
         super().__init__()
+        make_se = partial(squeeze_excite, reduction=se_reduction, bias=se_bias)
         self.stem = nn.Sequential(Conv2dNormActivation(in_chans, stem_width, 3),
-                                  nn.MaxPool2d(2), squeeze_excite(stem_width, se_reduction))
+                                  nn.MaxPool2d(2), make_se(stem_width))
         layers: list[nn.Module] = []
         chans = stem_width
         for i, width in enumerate(widths):
@@ -115,7 +125,7 @@ class MSCAResNet(nn.Module):
                 layers.append(nn.MaxPool2d(2))
             layers.append(MultiScaleResidualBlock(
                 chans, width, kernel_sizes, branch_bn=branch_bn, branch_se=branch_se,
-                se_reduction=se_reduction, layout=branch_layout))
+                make_se=make_se, layout=branch_layout))
             chans = width
         self.blocks = nn.Sequential(*layers)
         self.head = ClassifierHead(chans, num_classes, pool_type="avg", drop_rate=dropout)
@@ -179,7 +189,8 @@ def _dropout(name: str, value: Any) -> float:
 
 PARSERS = {
     "stem_width": _int, "widths": _ints, "kernel_sizes": lambda n, v: _ints(n, v, odd=True),
-    "se_reduction": _int, "branch_se": _flag, "branch_bn": _flag, "branch_layout": _layout,
+    "se_reduction": _int, "se_bias": _flag, "branch_se": _flag, "branch_bn": _flag,
+    "branch_layout": _layout,
     "dropout": _dropout,
 }
 

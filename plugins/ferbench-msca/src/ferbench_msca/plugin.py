@@ -59,6 +59,7 @@ def ferbench_register_models():
         ModelSpec(name=name, build=f"ferbench_msca.model:{factory}", summary=summary,
                   paper=PAPER, defaults=copy.deepcopy(RECIPE),
                   reported=_reported(ferplus, ckplus, where),
-                  shown_options={"branch_layout": "serial"})  # the paper's text is ambiguous
+                  # the paper's text is ambiguous on the layout; formula 2 has no SE biases
+                  shown_options={"branch_layout": "serial", "se_bias": True})
         for name, factory, summary, ferplus, ckplus, where in VARIANTS
     ]
