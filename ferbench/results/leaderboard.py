@@ -525,12 +525,14 @@ def _plot_links(recipe: _Recipe, curves: list[dict], task, section: tuple, outpu
             links.append(f"{artifact}: not published (licence-gated faces)")
             continue
         source = folder / artifact if folder else None
-        if source is None or not source.is_file():
-            continue
         name = f"art-{stem}-{_slug(artifact)}"
         target = output_dir / PLOTS_DIR / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        if source is not None and source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        elif not target.is_file():
+            continue
+        # else: the run's folder is gone (another machine); its published copy is kept
         written.add(target)
         links.append(f"[{artifact}]({PLOTS_DIR}/{name})")
     return " ".join(links) or "—"

@@ -1,6 +1,7 @@
 """Leaderboard tables shaped by their task (AU, transfer, derived AUs), integrity (mixed data
 fingerprints, contaminated timings), baseline comparisons and bench records."""
 
+import shutil
 import statistics
 
 import pytest
@@ -67,6 +68,13 @@ def test_au_table_ranks_by_mean_f1_with_per_au_detail_and_plots(tmp_path):
     assert (tmp_path / "lb" / "plots" / "art-au-disfa-kfold-b-b-recipe-au_f1.png").read_bytes() \
         == PNG
     assert main[1]["plots"] == "—"  # its artifacts folder is not here
+    # regenerated where the run's folder is gone (a fresh clone): the published copy stays
+    shutil.rmtree(folder)
+    again = _tables(write_leaderboard(rows, reported, tmp_path / "lb", tasks=TASKS)
+                    .read_text())["au · disfa · kfold"]
+    assert again[0]["plots"] == main[0]["plots"]
+    assert (tmp_path / "lb" / "plots" / "art-au-disfa-kfold-b-b-recipe-au_f1.png").read_bytes() \
+        == PNG
     detail = tables["per-AU F1 %"]
     assert detail[0] == {"model": "b", "AU1": "65.00", "AU2": "45.00", "AU4": "–",
                          "averaged per run": "2 of 3"}
