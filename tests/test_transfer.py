@@ -128,3 +128,15 @@ def test_pix2pix_landmarks_option_is_checked():
     with pytest.raises(UserError, match="model.landmarks: expected one of aligned, source"):
         pix2pix(info, width=8, d_width=8, landmarks="truth")
     assert pix2pix(info, width=8, d_width=8).landmark_field == "aligned_landmark_image"
+
+
+def test_a_reference_run_whose_weights_are_gone_is_retrained_not_loaded(cli, tmp_path):
+    first = _run(cli, tmp_path, "--model", "identity")["bookkeeping"]["feature_extractor"]
+    ref_id = int(first.rsplit(" ", 1)[1])
+    from ferbench.results.store import RunStore
+
+    store = RunStore(tmp_path / "r.db")
+    Path(store.get(ref_id)["artifacts"], "best.pt").unlink()  # a store moved to a new machine
+    store.close()
+    second = _run(cli, tmp_path, "--model", "identity")["bookkeeping"]["feature_extractor"]
+    assert second.startswith("tiny-cnn@run ") and second != first

@@ -146,7 +146,8 @@ class Runner:
 
     def _finished_reference(self, config: RunConfig, split: Split, fingerprint: str):
         """The newest finished run of the reference recipe on the same data and split (same
-        data content hash, manifest and seed; any ferbench version), or None."""
+        data content hash, manifest and seed; any ferbench version) whose weights are still in
+        its artifacts folder, or None."""
         from ..config import resolve_hparams
         spec = self.registry.get("models", config.model)
         hp = resolve_hparams(spec.defaults, config.hparams, spec.hparams)
@@ -155,7 +156,8 @@ class Runner:
             if (row["task"] == "expression" and row["manifest"] == split.manifest
                     and row["seed"] == config.seed and c.get("data_fingerprint") == fingerprint
                     and c.get("hparams", {}).get("epochs") == hp["epochs"]
-                    and not c.get("model_options")):
+                    and not c.get("model_options")
+                    and (Path(row["artifacts"] or "") / "best.pt").is_file()):
                 return row
         return None
 

@@ -42,16 +42,25 @@ def save_loss_curves(history: list[dict], path: Path, title: str = "") -> Path:
     return path
 
 
+def _training_loss(records: list[dict]) -> str:
+    """The loss a curve keeps: `train_loss`, else the first loss the method's step logged
+    (e.g. `loss_c`, a classifier's loss logged before its GAN terms)."""
+    keys = ["train_loss"] + [k for k in records[0] if k.startswith("loss")]
+    return next((k for k in keys if any(isinstance(r.get(k), (int, float)) for r in records)),
+                "train_loss")
+
+
 def validation_curve(history: list[dict], selection: str) -> dict | None:
     """The compact per-epoch record a run keeps of its loop history: the validation score
-    `selection` and the training loss (None when no epoch has that score)."""
+    `selection` and the training loss, named in `loss` (None when no epoch has that score)."""
     records = [r for r in history if isinstance(r.get(selection), (int, float))]
     if not records:
         return None
+    loss = _training_loss(records)
     return {"score": selection, "epoch": [r["epoch"] for r in records],
-            "value": [round(float(r[selection]), 6) for r in records],
-            "train_loss": [None if r.get("train_loss") is None else
-                           round(float(r["train_loss"]), 6) for r in records]}
+            "value": [round(float(r[selection]), 6) for r in records], "loss": loss,
+            "train_loss": [None if r.get(loss) is None else round(float(r[loss]), 6)
+                           for r in records]}
 
 
 def save_fold_curves(curves: list[dict], path: Path, title: str = "") -> Path:
@@ -64,7 +73,7 @@ def save_fold_curves(curves: list[dict], path: Path, title: str = "") -> Path:
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, 2)
     for axis, key, name in ((axes[0], "value", curves[0]["score"]),
-                            (axes[1], "train_loss", "train_loss")):
+                            (axes[1], "train_loss", curves[0].get("loss", "train_loss"))):
         series = [dict(zip(c["epoch"], c[key], strict=True)) for c in curves]
         for points in series:
             epochs = sorted(e for e, v in points.items() if v is not None)

@@ -270,10 +270,22 @@ def test_val_curve_of_older_runs_comes_from_their_artifacts_history(tmp_path):
     old = _run(1, fold=0)
     old["artifacts"] = str(folder)
     assert leaderboard._curve(old, "val_accuracy") == {
-        "score": "val_accuracy", "epoch": [1, 2], "value": [0.4, 0.6], "train_loss": [1.2, 0.9]}
+        "score": "val_accuracy", "epoch": [1, 2], "value": [0.4, 0.6], "loss": "train_loss",
+        "train_loss": [1.2, 0.9]}
     no_record = _run(2, fold=1)
     assert leaderboard._curve(no_record, "val_accuracy") is None
     row = _tables(write_leaderboard([old, no_record], {}, tmp_path / "lb").read_text())[
         "expression · ckplus · kfold"][0]
     # no recorded best epoch: the curve's own argmax; 0.4 -> 0.6 is a rise, so marked
     assert row["epochs"] == "5 (best 2) §" and "[val curve (1 of 2 runs)]" in row["plots"]
+
+
+def test_val_curve_keeps_the_classifier_loss_of_a_method_that_logs_its_own_losses():
+    from ferbench.results.curves import validation_curve
+
+    history = [{"epoch": 1, "loss_c": 1.9, "loss_d": 0.7, "val_accuracy": 0.3, "lr": 0.1},
+               {"epoch": 2, "loss_c": 1.5, "loss_d": 0.6, "val_accuracy": 0.5, "lr": 0.05}]
+    curve = validation_curve(history, "val_accuracy")
+    assert curve["loss"] == "loss_c" and curve["train_loss"] == [1.9, 1.5]
+    assert validation_curve([{"epoch": 1, "val_accuracy": 0.3}], "val_accuracy")[
+        "train_loss"] == [None]
