@@ -161,8 +161,7 @@ def cmd_runs(args) -> int:
                "task": args.task}
     rows = store.list(**filters, include_superseded=args.all, limit=args.limit)
     registry = _registry(args)
-    tasks = {name: registry.task(name) for name in {row["task"] for row in rows}
-             if name in registry.specs("tasks")}
+    tasks = {name: registry.task(name) for name in registry.specs("tasks")}
     print(runs_table(rows, tasks) if rows else "no runs recorded")
     hidden = 0 if args.all else sum(row["superseded"] for row in store.list(**filters))
     if hidden:

@@ -697,6 +697,37 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
     return lines
 
 
+def _reported_only(runs: list[dict], reported: Mapping[str, list],
+                   tasks: Mapping[str, Any] | None) -> list[str]:
+    """A table of the papers' numbers on datasets where their model has no finished run:
+    what a user with that data can set a reproduction beside (metrics without a table
+    column, e.g. running times, are left out)."""
+    have = {(run.get("model"), run.get("dataset")) for run in runs}
+    columns = {}
+    for task in [*(tasks or {}).values(), task_shape(None, None)]:
+        for column in task.columns:
+            columns.setdefault(column.key, column)
+    table = []
+    for model in sorted(reported):
+        for entry in reported[model]:
+            column = columns.get(entry.metric)
+            if column is None or (model, entry.dataset) in have:
+                continue
+            where = "; ".join(part for part in (entry.source, entry.protocol, entry.note)
+                              if part)
+            table.append([entry.dataset, model, column.header,
+                          column_value(entry.value, column), _cell(where)])
+    if not table:
+        return []
+    table.sort(key=lambda row: (row[0], row[1], row[2]))
+    return ["## Reported, not reproduced here", "",
+            "Numbers the papers report on data this store has no run of that model on (the "
+            "dataset is licence-gated and absent here, or not run yet); each model card gives "
+            "the command that reproduces them.", "",
+            tabulate(table, headers=["dataset", "model", "metric", "reported", "source"],
+                     tablefmt="github", disable_numparse=True), ""]
+
+
 def write_leaderboard(rows: list[dict], reported: Mapping[str, list], output_dir: Path, *,
                       pairs: Mapping[str, str] | None = None,
                       defaults: Mapping[str, Mapping] | None = None,
@@ -723,6 +754,7 @@ def write_leaderboard(rows: list[dict], reported: Mapping[str, list], output_dir
     lines = [HEADER, "", NOTE if sections else EMPTY, ""]
     for key in sorted(sections):
         lines += _section(key, sections[key], ctx)
+    lines += _reported_only(runs, reported, tasks)
     for pattern in ("cm-*.png", "art-*.png", "curve-*.png"):
         for stale in (output_dir / PLOTS_DIR).glob(pattern):
             if stale not in ctx.written:
