@@ -13,8 +13,9 @@ slow remote host can still finish. `prune_interrupted` deletes interrupted rows.
 A finished run is `superseded` when a later finished run has the same recipe hash, fold and
 seed; it stays in the store (listed by `list(include_superseded=True)`).
 
-Schema history: version 1 had no bookkeeping, pid, host or heartbeat columns; opening a
-version-1 store adds them (ALTER TABLE, one transaction) and keeps every row.
+Schema history: version 1 had no bookkeeping, pid, host or heartbeat columns; version 2
+reused the id of a deleted newest row. Opening an older store adds the columns and rebuilds
+the table with AUTOINCREMENT ids (one transaction), keeping every row and id.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 
 from ferbench.errors import UserError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STORED_STATUSES = ("running", "finished", "failed")
 STATUSES = (*STORED_STATUSES, "interrupted")
 STALE_AFTER = 600.0  # seconds without a heartbeat before a run on another host is interrupted
@@ -52,33 +53,32 @@ IMPORT_COLUMNS = COLUMNS[1:]
 # Keys of a record read from a store that `import_run` ignores (computed on read).
 COMPUTED_KEYS = ("id", "superseded")
 
-_SCHEMA_V1 = """
-CREATE TABLE runs (
-    id INTEGER PRIMARY KEY,
-    status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed')),
-    started REAL NOT NULL,
-    ended REAL,
-    task TEXT,
-    dataset TEXT,
-    protocol TEXT,
-    fold INTEGER,
-    model TEXT,
-    plugin TEXT,
-    plugin_version TEXT,
-    config TEXT,
-    config_hash TEXT,
-    recipe_hash TEXT,
-    seed INTEGER,
-    manifest TEXT,
-    metrics TEXT,
-    timing TEXT,
-    environment TEXT,
-    artifacts TEXT,
-    error TEXT
-)
-"""
+_V1_COLUMNS = (
+    ("id", "INTEGER PRIMARY KEY"),
+    ("status", "TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed'))"),
+    ("started", "REAL NOT NULL"), ("ended", "REAL"), ("task", "TEXT"), ("dataset", "TEXT"),
+    ("protocol", "TEXT"), ("fold", "INTEGER"), ("model", "TEXT"), ("plugin", "TEXT"),
+    ("plugin_version", "TEXT"), ("config", "TEXT"), ("config_hash", "TEXT"),
+    ("recipe_hash", "TEXT"), ("seed", "INTEGER"), ("manifest", "TEXT"), ("metrics", "TEXT"),
+    ("timing", "TEXT"), ("environment", "TEXT"), ("artifacts", "TEXT"), ("error", "TEXT"))
+
+
+def _create_table(name: str, columns: tuple) -> str:
+    return f"CREATE TABLE {name} (\n" + ",\n".join(f"    {c} {kind}" for c, kind in columns) + \
+        "\n)"
+
+
+_SCHEMA_V1 = _create_table("runs", _V1_COLUMNS)
 _MIGRATE_V2 = [f"ALTER TABLE runs ADD COLUMN {name} {kind}" for name, kind in V2_COLUMNS] + [
     "CREATE INDEX IF NOT EXISTS runs_recipe ON runs (recipe_hash, fold, seed)"]
+# Version 3 rebuilds the table with AUTOINCREMENT ids: a deleted run's id (a pruned or
+# withdrawn run, cited in a note) is never given to a later run.
+_V3_COLUMNS = (("id", "INTEGER PRIMARY KEY AUTOINCREMENT"), *_V1_COLUMNS[1:], *V2_COLUMNS)
+_MIGRATE_V3 = [
+    _create_table("runs_v3", _V3_COLUMNS),
+    f"INSERT INTO runs_v3 ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM runs",
+    "DROP TABLE runs", "ALTER TABLE runs_v3 RENAME TO runs",
+    "CREATE INDEX runs_recipe ON runs (recipe_hash, fold, seed)"]
 
 _VIEW = f"""
 WITH runs_view AS (
@@ -184,6 +184,10 @@ class RunStore:
                 version = 1
             if version == 1:
                 for statement in _MIGRATE_V2:
+                    conn.execute(statement)
+                version = 2
+            if version == 2:
+                for statement in _MIGRATE_V3:
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

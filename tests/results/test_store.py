@@ -62,7 +62,7 @@ def test_round_trip(tmp_path):
 
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     conn.close()
 
 
@@ -320,7 +320,42 @@ def test_version_1_store_migrates_and_keeps_its_rows(tmp_path):
         new = store.start(_record())
         store.finish(new, METRICS, TIMING, {"epochs": 5})
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
     conn.close()
     assert RunStore(path).get(new)["bookkeeping"] == {"epochs": 5}  # reopening is a no-op
+
+
+def test_a_deleted_runs_id_is_never_given_to_a_later_run(tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite")
+    kept = store.start(_record(fold=0))
+    dead = store.start(_record(fold=1))
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    _set(store, dead, pid=int(child.stdout))
+    assert store.prune_interrupted() == 1  # the newest row goes
+    assert store.start(_record(fold=1)) == dead + 1 and kept < dead
+
+
+def test_version_2_store_is_rebuilt_with_its_ids_kept_and_not_reused(tmp_path):
+    from ferbench.results.store import _MIGRATE_V2
+    path = tmp_path / "v2.sqlite"
+    _v1_store(path)
+    conn = sqlite3.connect(path)
+    for statement in _MIGRATE_V2:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("INSERT INTO runs (id, status, started, model, pid, host) "
+                 "VALUES (7, 'running', 3.0, 'resnet18', 1, 'elsewhere')")
+    conn.commit()
+    conn.close()
+    with RunStore(path) as store:
+        assert sorted(r["id"] for r in store.list()) == [1, 7]
+        assert store.get(7)["host"] == "elsewhere"
+        store._conn.execute("DELETE FROM runs WHERE id = 7")
+        assert store.start(_record()) == 8
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall() == [
+        ("runs_recipe",)]
+    conn.close()
