@@ -209,13 +209,18 @@ def _set(store, run_id, **columns):
     store._conn.execute(f"UPDATE runs SET {assignments} WHERE id = ?", (*columns.values(), run_id))
 
 
+def _dead_pid() -> int:
+    """The pid of a process that has exited."""
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    return int(child.stdout)
+
+
 def test_dead_pid_on_this_host_is_interrupted(tmp_path):
     store = RunStore(tmp_path / "runs.sqlite")
     alive = store.start(_record(fold=0))
     dead = store.start(_record(fold=1))
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)
-    _set(store, dead, pid=int(child.stdout))
+    _set(store, dead, pid=_dead_pid())
     assert store.get(alive)["status"] == "running"
     assert store.get(dead)["status"] == "interrupted"
     assert [r["id"] for r in store.list(status="interrupted")] == [dead]
@@ -330,9 +335,7 @@ def test_a_deleted_runs_id_is_never_given_to_a_later_run(tmp_path):
     store = RunStore(tmp_path / "runs.sqlite")
     kept = store.start(_record(fold=0))
     dead = store.start(_record(fold=1))
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                           capture_output=True, text=True, check=True)
-    _set(store, dead, pid=int(child.stdout))
+    _set(store, dead, pid=_dead_pid())
     assert store.prune_interrupted() == 1  # the newest row goes
     assert store.start(_record(fold=1)) == dead + 1 and kept < dead
 
