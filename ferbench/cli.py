@@ -161,7 +161,8 @@ def cmd_runs(args) -> int:
                "task": args.task}
     rows = store.list(**filters, include_superseded=args.all, limit=args.limit)
     registry = _registry(args)
-    tasks = {name: registry.task(name) for name in registry.specs("tasks")}
+    tasks = {name: registry.task(name) for name in {row["task"] for row in rows}
+             if name in registry.specs("tasks")}
     print(runs_table(rows, tasks) if rows else "no runs recorded")
     hidden = 0 if args.all else sum(row["superseded"] for row in store.list(**filters))
     if hidden:
@@ -191,8 +192,7 @@ def cmd_leaderboard(args) -> int:
     shown = {s.name: s.shown_options for s in specs if s.shown_options}
     store = _store(args)
     rows = store.list(status="finished")
-    tasks = {name: registry.task(name) for name in {row["task"] for row in rows}
-             if name in registry.specs("tasks")}
+    tasks = {name: registry.task(name) for name in registry.specs("tasks")}  # reported-only too
     output = Path(args.output) if args.output else store.path.parent / "leaderboard"
     free = [s.name for s in registry.find("datasets") if not s.requires_root]  # generated
     path = write_leaderboard(rows, reported, output, pairs=pairs, defaults=defaults,
