@@ -18,7 +18,9 @@ def _run(prefix: list[str], db, tmp_path) -> dict:
     env = {**os.environ, "FERBENCH_DB": str(db), "OMP_NUM_THREADS": "1"}
     result = subprocess.run([*prefix, *RUN], capture_output=True, text=True, env=env,
                             cwd=tmp_path, timeout=300, check=False)
-    assert result.returncode == 0, result.stderr[-2000:]
+    # each rank's one-line error, which torchrun's long report would push out of the tail
+    errors = [line for line in result.stderr.splitlines() if "ferbench: " in line]
+    assert result.returncode == 0, "\n".join(errors) or result.stderr[-2000:]
     return json.loads(result.stdout)
 
 

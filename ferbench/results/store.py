@@ -37,6 +37,7 @@ SCHEMA_VERSION = 3
 STORED_STATUSES = ("running", "finished", "failed")
 STATUSES = (*STORED_STATUSES, "interrupted")
 STALE_AFTER = 600.0  # seconds without a heartbeat before a run on another host is interrupted
+BUSY_TIMEOUT = 30.0  # seconds a write (or the switch to WAL) waits for another process's lock
 JSON_COLUMNS = ("config", "metrics", "timing", "bookkeeping", "environment")
 # Columns a caller sets in `start`; id, status, ended, metrics, timing, bookkeeping, error,
 # pid, host and heartbeat are the store's.
@@ -144,10 +145,10 @@ class RunStore:
         self._conn: sqlite3.Connection | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             self._conn.row_factory = sqlite3.Row
             self._conn.create_function("ferbench_interrupted", 4, self._interrupted)
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
             self._create_schema()
         except UserError:
             self.close()
@@ -156,6 +157,20 @@ class RunStore:
             self.close()
             raise UserError(f"{self.path}: cannot open the run store ({_one_line(exc)}); "
                             "expected a writable SQLite file") from None
+
+    def _use_wal(self) -> None:
+        """Switch to WAL, waiting out another process's lock: SQLite answers the switch with
+        SQLITE_BUSY at once, without its busy timeout (two processes opening one new store,
+        e.g. the ranks of a torchrun job or a sweep's workers)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _interrupted(self, pid: int | None, host: str | None, heartbeat: float | None,
                      started: float) -> bool:

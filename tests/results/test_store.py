@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -362,3 +363,17 @@ def test_version_2_store_is_rebuilt_with_its_ids_kept_and_not_reused(tmp_path):
     assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall() == [
         ("runs_recipe",)]
     conn.close()
+
+
+def test_opening_a_new_store_waits_for_another_process_lock(tmp_path):
+    """SQLite refuses the switch to WAL at once while another connection holds a write lock
+    (a torchrun rank or sweep worker creating the same new store): the store waits instead."""
+    path = tmp_path / "new.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.3, other.execute, ["ROLLBACK"]).start()
+    with RunStore(path) as store:  # raised UserError "database is locked" before the fix
+        assert store.list() == []
+    other.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
