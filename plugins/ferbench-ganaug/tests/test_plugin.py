@@ -7,6 +7,7 @@ import pytest
 import torch
 from ferbench import DatasetInfo
 from ferbench.config import resolve_hparams
+from ferbench.errors import UserError
 from ferbench.plugins import load_registry
 from torch import nn
 
@@ -72,8 +73,21 @@ def test_builders_are_the_paper_networks(specs):
     assert sum(isinstance(m, nn.Conv2d) for m in vgg.features.modules()) == 13
     with torch.no_grad():
         assert vgg.eval()(torch.randn(2, 1, 48, 48)).shape == (2, 7)
+    narrow = classifiers.vgg16(info, width=0.125, mlp_ratio=0.125)
+    convs = [m for m in narrow.features.modules() if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [8, 8, 16, 16, 32, 32, 32, 64, 64, 64, 64, 64, 64]
+    assert narrow.pre_logits.fc1.out_channels == 512  # fc6: 4096 x mlp_ratio
+    with torch.no_grad():
+        assert narrow.eval()(torch.randn(2, 1, 48, 48)).shape == (2, 7)
     resnet = specs["ganaug-resnet50"].builder()(info, channels=[8, 16, 32, 64])
     with torch.no_grad():
         assert resnet.eval()(torch.randn(2, 1, 48, 48)).shape == (2, 7)
     assert [len(stage) for stage in (resnet.layer1, resnet.layer2, resnet.layer3,
                                      resnet.layer4)] == [3, 4, 6, 3]
+
+
+@pytest.mark.parametrize("width", [0.0, 1.5, 0.001])
+def test_vgg16_width_out_of_range_is_a_user_error(width):
+    info = DatasetInfo(name="toy", class_names=("a", "b"))
+    with pytest.raises(UserError, match="model.width"):
+        classifiers.vgg16(info, width=width)
