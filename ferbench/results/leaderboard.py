@@ -61,6 +61,9 @@ CONTAMINATED = "†"
 NO_POWER = "‡"
 UNDEFINED = "–"  # a detail-table entry undefined in every run
 RISING = "§"
+JUDGE = "⚖"
+# bookkeeping keys naming the reference classifier ("model@run ID") a run judged with
+JUDGE_KEYS = ("generation_features", "feature_extractor")
 RISE = 0.01  # a validation rise over the last fifth of the epochs that counts as not levelled
 LATE = 0.8  # a median selected epoch past this fraction of the budget: not levelled either
 
@@ -120,6 +123,18 @@ def _derived(run: dict) -> bool:
 
 def _fingerprint(run: dict) -> Any:
     return (run.get("config") or {}).get("data_fingerprint")
+
+
+def _judge_ids(runs: Iterable[dict]) -> frozenset[int]:
+    """Ids of the runs whose classifier judged other runs (their FD/KD features, expression
+    consistency): the reference runs those runs' bookkeeping names."""
+    ids = set()
+    for run in runs:
+        for key in JUDGE_KEYS:
+            match = re.search(r"@run (\d+)$", str(_book(run, key) or ""))
+            if match:
+                ids.add(int(match.group(1)))
+    return frozenset(ids)
 
 
 def _latest_per_fold_and_seed(runs: list[dict]) -> list[dict]:
@@ -584,6 +599,7 @@ class _Context:
     bench: Sequence[dict]
     output_dir: Path
     free_datasets: frozenset[str] = frozenset()  # whose images may be published
+    judges: frozenset[int] = frozenset()  # ids of reference runs other runs were judged by
     written: set[Path] = field(default_factory=set)
 
 
@@ -604,8 +620,12 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
         recipes.append(_Recipe(model, (model, recipe_hash), counted,
                                len(recipe_runs) - len(counted)))
     labels = _recipe_labels({r.key: r.runs for r in recipes}, ctx.defaults, ctx.shown)
+    judged = 0
     for recipe in recipes:
         recipe.label = labels[recipe.key]
+        if all(run.get("id") in ctx.judges for run in recipe.runs):
+            recipe.label += f" {JUDGE}"
+            judged += 1
     main = main_column(task)
     recipes.sort(key=lambda r: _rank_key(r, main))
     counted = [run for recipe in recipes for run in recipe.runs]
@@ -682,6 +702,11 @@ def _section(key: tuple, runs: list[dict], ctx: _Context) -> list[str]:
                   "validation score of the last fifth of the epochs is more than "
                   f"{100 * RISE:g} point above the fifth before; the budget was cut before "
                   "training converged.", ""]
+    if judged:
+        lines += [f"{JUDGE} a judge, not a contender: the reference classifier whose features "
+                  "give other rows' generation metrics (FD/KD) or expression consistency, "
+                  "trained to the budget those rows set (`reference_model`, "
+                  "`reference_epochs`).", ""]
     if weak:
         lines += [f"{NO_POWER} fewer than 6 paired splits: the Wilcoxon test has no power "
                   "(p < 0.05 is unreachable).", ""]
@@ -750,7 +775,7 @@ def write_leaderboard(rows: list[dict], reported: Mapping[str, list], output_dir
     sections = _group(runs, key=lambda r: (str(r.get("task")), str(r.get("dataset")),
                                            str(r.get("protocol")), _derived(r)))
     ctx = _Context(reported, pairs or {}, defaults or {}, shown or {}, tasks, baselines,
-                   bench, output_dir, frozenset(free_datasets))
+                   bench, output_dir, frozenset(free_datasets), judges=_judge_ids(runs))
     lines = [HEADER, "", NOTE if sections else EMPTY, ""]
     for key in sorted(sections):
         lines += _section(key, sections[key], ctx)

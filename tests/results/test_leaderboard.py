@@ -306,3 +306,18 @@ def test_reported_only_table_skips_reproduced_datasets_and_metrics_without_a_col
     only_ckplus = {"resnet18": reported["resnet18"][:1]}
     assert "Reported, not reproduced" not in write_leaderboard(
         [_run(1, fold=0)], only_ckplus, tmp_path / "b").read_text()
+
+
+def test_reference_runs_that_judged_other_runs_are_marked_as_judges(tmp_path):
+    judge = _run(1, model="tiny-cnn", recipe="t", fold=0, accuracy=0.4)
+    contender = _run(2, model="tiny-cnn", recipe="t2", lr=0.1, fold=0, accuracy=0.5)
+    augmented = _run(3, model="gan-aug", recipe="g", fold=0)
+    augmented["bookkeeping"] = {"generation_features": "tiny-cnn@run 1"}
+    transfer = _run(4, model="stargan", recipe="s", task="transfer", dataset="rafd")
+    transfer["bookkeeping"] = {"feature_extractor": "tiny-cnn@run 9"}  # not in the store
+    text = write_leaderboard([judge, contender, augmented, transfer], {}, tmp_path).read_text()
+    labels = [row["model"] for row in _tables(text)["expression · ckplus · kfold"]]
+    assert "tiny-cnn (lr=0.001) ⚖" in labels and "tiny-cnn (lr=0.1)" in labels
+    assert not any(label.startswith("gan-aug") and "⚖" in label for label in labels)
+    assert "⚖ a judge, not a contender" in text
+    assert leaderboard._judge_ids([augmented, transfer]) == {1, 9}
