@@ -167,8 +167,9 @@ class RunStore:
             try:
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 return
-            except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+            except sqlite3.OperationalError as exc:  # SQLITE_BUSY's message (Python 3.10
+                # has no error codes on exceptions)
+                if "database is locked" not in str(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.01)
 
