@@ -86,11 +86,18 @@ def test_interrupted_training_resumes_where_it_stopped(tmp_path):
     assert torch.equal(saved["net"]["weight"], net.state_dict()["weight"])
 
 
-def test_sample_grids_are_written_each_epoch(tmp_path):
+def test_a_short_stage_draws_a_sample_grid_each_epoch(tmp_path):
     fixed = torch.randint(0, 256, (4, 1, 8, 8), dtype=torch.uint8)
     _toy(tmp_path, _ctx(tmp_path), samples=lambda: fixed)
     assert sorted(p.name for p in tmp_path.glob("samples-e*.png")) == [
         "samples-e001.png", "samples-e002.png", "samples-e003.png"]
+
+
+def test_a_long_stage_draws_about_twenty_evenly_spaced_grids(tmp_path):
+    fixed = torch.randint(0, 256, (4, 1, 8, 8), dtype=torch.uint8)
+    _toy(tmp_path, _ctx(tmp_path, epochs=45), samples=lambda: fixed)
+    epochs = sorted(int(p.stem[-3:]) for p in tmp_path.glob("samples-e*.png"))
+    assert epochs == [1, *range(3, 46, 3)]  # every third epoch (ceil(45 / 20)), first, last
 
 
 def test_cached_stage_trains_once_per_inputs(tmp_path):

@@ -6,6 +6,7 @@ checkpoints and resume after an interruption. The standard supervised loop is on
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from ..data.atomic import write_atomically
 from ..results.curves import save_loss_curves, save_sample_grid
 from .distributed import world
 from .steppers import Stepper
+
+SAMPLE_GRIDS = 20  # a stage's sample grids: about this many, evenly spaced over its epochs
 
 
 @dataclass
@@ -38,6 +41,12 @@ def _batch_size(batch) -> int:
     if isinstance(batch, Mapping):
         batch = next(iter(batch.values()))
     return len(batch) if hasattr(batch, "__len__") else 1
+
+
+def _draws_samples(epoch: int, epochs: int) -> bool:
+    """Whether 0-based `epoch` of `epochs` gets a sample grid."""
+    every = math.ceil(epochs / SAMPLE_GRIDS)
+    return epoch == 0 or epoch + 1 == epochs or (epoch + 1) % every == 0
 
 
 def _states(modules: Mapping[str, nn.Module]) -> dict:
@@ -59,7 +68,8 @@ def train_loop(ctx, data: Iterable, step: Callable[[object, int], Mapping], *, e
       them (higher is better, ties broken by a lower `val_loss`), the best epoch's weights
       are restored at the end and saved as `best[-stage].pt` in the artifacts.
     - `samples()` returns a uint8 (B, C, H, W) batch (a fixed noise or input batch) drawn
-      as `samples[-stage]-eEEE.png` after each epoch.
+      as `samples[-stage]-eEEE.png` after the first and the last epoch and every
+      ceil(epochs / 20)-th (every epoch up to 20 epochs).
     - `save_weights=False` skips best[-stage].pt (a stage kept by a cached stage instead).
     - Each epoch ends with a checkpoint in `ctx.resume_dir`; a rerun of the same config
       finds it and goes on from the next epoch.
@@ -138,7 +148,7 @@ def train_loop(ctx, data: Iterable, step: Callable[[object, int], Mapping], *, e
                 if best_key is None or key > best_key:
                     best_key, result.best_epoch = key, epoch + 1
                     best_states = _states(modules)
-            if samples is not None:
+            if samples is not None and _draws_samples(epoch, epochs):
                 with torch.no_grad():
                     save_sample_grid(samples(),
                                      ctx.artifacts / f"samples{suffix}-e{epoch + 1:03d}.png")
